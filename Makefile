@@ -1,0 +1,89 @@
+# One Makefile for the whole project. `make` builds build/libshared.a and
+# build/bin/*; `make test` builds the sanitizer variant in build/san and runs
+# every test; `make run` starts the local stack. See README.md.
+
+BUILD ?= build
+SAN ?= 0
+CC ?= cc
+
+PKGS := libmicrohttpd libpq libcjson libcurl libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
+	-Wwrite-strings -Wstrict-prototypes -MMD -MP \
+	-Ishared/include $(PKG_CFLAGS)
+LDFLAGS += -Wl,--as-needed
+LDLIBS += $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SAN),1)
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+SHARED_SRC := $(wildcard shared/src/*.c)
+SHARED_OBJ := $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libshared.a
+
+FUNCTIONS := $(notdir $(patsubst %/,%,$(dir $(wildcard functions/*/main.c))))
+FUNCTION_BINS := $(FUNCTIONS:%=$(BUILD)/bin/%)
+TOOL_BINS := $(BUILD)/bin/migrate
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all bootstrap test unit run bench clean format package
+.DEFAULT_GOAL := all
+
+all: $(LIB) $(FUNCTION_BINS) $(TOOL_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(SHARED_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+# functions/<name>/*.c -> build/bin/<name>
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard functions/$$*/*.c)) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+
+$(BUILD)/bin/migrate: $(BUILD)/obj/deploy/local/migrate.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+bootstrap:
+	@deploy/local/bootstrap
+
+# The sanitizer build is what the tests run.
+test: bootstrap
+	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all unit
+	@tests/run build/san
+
+unit: $(UNIT_BINS)
+
+run: bootstrap
+	@$(MAKE) --no-print-directory all
+	@deploy/local/run
+
+bench: bootstrap
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
