@@ -1,0 +1,111 @@
+"""Benchmarks for the articles function (see README "Benchmarks").
+
+cold start: median wall time of `articles invoke EVENT` for a v2 GET
+            /api/articles/{id} event, process start to exit, DB connect included
+warm:       wrk, 32 connections, against `articles --http`: requests/s and p99
+rss:        the function's peak RSS (VmHWM) after the warm run
+"""
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.getcwd()
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
+BIN = os.path.join(ROOT, BUILD, "bin")
+PG = os.path.join(ROOT, "deploy/local/pg")
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="fn-bench.")
+    os.chmod(tmp, 0o755)
+    pgdir = os.path.join(tmp, "pg")
+    port = str(30000 + os.getpid() % 10000)
+    env = dict(os.environ, PG_EXTRA_OPTS="-c fsync=off")
+    sh(PG, "start", pgdir, port, env=env)
+    try:
+        url = sh(PG, "url", pgdir, port).strip()
+        fenv = dict(os.environ, DATABASE_URL=url, APP_SECRET="bench-secret-0123456789abcdef",
+                    LOG_LEVEL="error")
+        sh(os.path.join(BIN, "migrate"), os.path.join(ROOT, "sql"), env=fenv)
+        subprocess.run(["psql", url, "-qc",
+                        "INSERT INTO articles (title, slug, body_md, body_html, summary, status,"
+                        " published_at) SELECT 'Article ' || i, 'article-' || i,"
+                        " repeat('text ', 200), '<p>' || repeat('text ', 200) || '</p>',"
+                        " 'summary ' || i, 'published', now() - i * interval '1 minute'"
+                        " FROM generate_series(1, 1000) i"], check=True)
+        cold(fenv, tmp)
+        warm(fenv)
+    finally:
+        subprocess.run([PG, "stop", pgdir])
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cold(env, tmp):
+    event = {
+        "version": "2.0", "routeKey": "GET /api/articles/{id}",
+        "rawPath": "/api/articles/42", "rawQueryString": "",
+        "headers": {"accept": "application/json"},
+        "requestContext": {"http": {"method": "GET", "path": "/api/articles/42",
+                                    "sourceIp": "127.0.0.1"}, "requestId": "bench"},
+        "isBase64Encoded": False,
+    }
+    path = os.path.join(tmp, "event.json")
+    with open(path, "w") as f:
+        json.dump(event, f)
+    times = []
+    for i in range(60):
+        t0 = time.perf_counter()
+        p = subprocess.run([os.path.join(BIN, "articles"), "invoke", path], env=env,
+                           capture_output=True)
+        times.append((time.perf_counter() - t0) * 1000)
+        if p.returncode != 0 or b'"statusCode":200' not in p.stdout:
+            raise SystemExit(f"invoke failed: {p.stdout!r} {p.stderr!r}")
+    times = times[5:]  # page cache warm-up
+    # The same measurement for /bin/true: what process creation alone costs here.
+    base = []
+    for i in range(30):
+        t0 = time.perf_counter()
+        subprocess.run(["/bin/true"])
+        base.append((time.perf_counter() - t0) * 1000)
+    print(f"cold start (invoke, v2 GET /api/articles/42, DB connect included): "
+          f"median {statistics.median(times):.2f} ms, p90 "
+          f"{statistics.quantiles(times, n=10)[-1]:.2f} ms over {len(times)} runs "
+          f"(spawning /bin/true costs {statistics.median(base):.2f} ms here)")
+
+
+def warm(env):
+    port = 40000 + os.getpid() % 10000
+    proc = subprocess.Popen([os.path.join(BIN, "articles"), "--http", f"127.0.0.1:{port}"],
+                            env=env)
+    try:
+        for _ in range(100):
+            if subprocess.run(["curl", "-fs", "-o", "/dev/null",
+                               f"http://127.0.0.1:{port}/api/health"]).returncode == 0:
+                break
+            time.sleep(0.05)
+        out = sh("wrk", "-t2", "-c32", "-d10s", "--latency",
+                 f"http://127.0.0.1:{port}/api/articles/42")
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
+        p99 = re.search(r"99%\s+([\d.]+\w+)", out).group(1)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        with open(f"/proc/{proc.pid}/status") as f:
+            hwm = re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)
+        print(f"warm GET /api/articles/42 (wrk -t2 -c32 -d10s): {rps} req/s, p99 {p99}"
+              + (f", {non2xx.group(1)} non-2xx" if non2xx else ""))
+        print(f"peak RSS of the function: {int(hwm) / 1024:.1f} MiB")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+main()
