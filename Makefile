@@ -11,14 +11,14 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
+ALL_CFLAGS := $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
 	-Wwrite-strings -Wstrict-prototypes -MMD -MP \
 	-Ishared/include $(PKG_CFLAGS)
 LDFLAGS += -Wl,--as-needed
 LDLIBS += $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(SAN),1)
-CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
@@ -34,14 +34,19 @@ TOOL_BINS := $(BUILD)/bin/migrate
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all bootstrap test unit run bench clean format package
+# Fuzz targets: replayed over their corpus by `make test`, fuzzed by `make fuzz`.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all bootstrap test unit run bench clean format package fuzz
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(FUNCTION_BINS) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(SHARED_OBJ)
 	@mkdir -p $(@D)
@@ -62,6 +67,23 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
+$(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+
+# libFuzzer with clang: build/fuzz/<target>, run for FUZZ_SECONDS each.
+fuzz: bootstrap
+	@$(MAKE) --no-print-directory BUILD=build/fuzz-clang CC=clang SAN=1 \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(LIB:build/%=build/fuzz-clang/%)
+	@set -e; for f in $(FUZZ_SRC); do \
+		t=$$(basename $$f .c); mkdir -p build/fuzz-clang/corpus/$$t; \
+		clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined \
+			-Ishared/include $(PKG_CFLAGS) -o build/fuzz-clang/$$t $$f \
+			build/fuzz-clang/libshared.a $(PKG_LIBS) -lpthread -lm; \
+		build/fuzz-clang/$$t -max_total_time=$(FUZZ_SECONDS) \
+			build/fuzz-clang/corpus/$$t tests/fuzz/corpus/$${t#fuzz_}; \
+	done
+
 bootstrap:
 	@deploy/local/bootstrap
 
@@ -70,7 +92,7 @@ test: bootstrap
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all unit
 	@tests/run build/san
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(FUZZ_REPLAY)
 
 run: bootstrap
 	@$(MAKE) --no-print-directory all
