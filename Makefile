@@ -54,8 +54,9 @@ $(LIB): $(SHARED_OBJ)
 	ar rcs $@ $^
 
 # functions/<name>/*.c -> build/bin/<name>
+fn_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard functions/$(1)/*.c))
 .SECONDEXPANSION:
-$(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard functions/$$*/*.c)) $(LIB)
+$(BUILD)/bin/%: $$(call fn_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
