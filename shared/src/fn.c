@@ -107,7 +107,9 @@ int fn_handle(const struct fn_app *app, struct req *req, struct res *res)
 	}
 	res_header_set(res, "X-Request-Id", req->ctx.request_id);
 	log_request(req->method, req->path, status, now_ms() - start);
-	if (strcmp(req->method, "HEAD") == 0) {
+	/* In HTTP mode libmicrohttpd drops a HEAD body itself and keeps the
+	 * GET Content-Length; events carry no body for HEAD. */
+	if (req->kind != REQ_HTTP && strcmp(req->method, "HEAD") == 0) {
 		res->body = NULL;
 		res->body_len = 0;
 	}
@@ -267,8 +269,17 @@ int fn_main(int argc, char **argv, const struct fn_app *app)
 		rc = rt_lambda_run(app, lambda_api);
 	else if (scf_api)
 		rc = rt_scf_run(app, scf_api);
-	else if (port)
-		rc = rt_http_run(app, port);
+	else if (port) {
+		/* A platform port (Cloud Run, Knative, SCF Web Function) must be
+		 * reachable from outside: every interface, not loopback. */
+		char all[32];
+		if (snprintf(all, sizeof(all), ":%s", port) >= (int)sizeof(all)) {
+			fprintf(stderr, "%s: PORT: too long\n", app->name);
+			rc = 2;
+		} else {
+			rc = rt_http_run(app, all);
+		}
+	}
 	else {
 		fprintf(stderr,
 		        "%s: no runtime: set AWS_LAMBDA_RUNTIME_API, SCF_RUNTIME_API "

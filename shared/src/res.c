@@ -13,7 +13,7 @@
 
 /* Used when even the error object cannot be built or printed. */
 static const char res_internal_body[] =
-        "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
+        "{\"error\":{\"code\":\"internal_error\",\"message\":\"internal error\"}}";
 
 static void res_delete_json(void *p)
 {

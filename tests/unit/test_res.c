@@ -58,7 +58,7 @@ static void test_json_null_is_500(void **state)
 	assert_int_equal(r.status, 500);
 	root = cJSON_Parse(r.body);
 	err = cJSON_GetObjectItemCaseSensitive(root, "error");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(err, "code")->valuestring, "internal");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(err, "code")->valuestring, "internal_error");
 	cJSON_Delete(root);
 }
 
