@@ -36,8 +36,6 @@ struct httpc_res {
  * timeout or a response over the cap (error says which). */
 int httpc_do(struct arena *a, const struct httpc_req *req, struct httpc_res *res);
 
-/* Global init/cleanup (fn_main calls them). */
-void httpc_global_init(void);
-void httpc_global_cleanup(void);
+/* libcurl is initialised on the first call and cleaned up at exit. */
 
 #endif

@@ -1,30 +1,37 @@
 /* crypto.c - hashes, HMAC, randomness and base64 over OpenSSL libcrypto. */
 #include "crypto.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include "arena.h"
 
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/* The kernel's CSPRNG directly: RAND_bytes would load OpenSSL's providers
+ * and configuration, a visible share of a cold start that only needs a
+ * request id. */
 int crypto_random(void *buf, size_t n)
 {
 	unsigned char *p = buf;
 
 	while (n > 0) {
-		int chunk = n > INT_MAX ? INT_MAX : (int)n;
+		ssize_t got = getrandom(p, n, 0);
 
-		if (RAND_bytes(p, chunk) != 1)
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
 			return -1;
-		p += chunk;
-		n -= (size_t)chunk;
+		}
+		p += got;
+		n -= (size_t)got;
 	}
 	return 0;
 }

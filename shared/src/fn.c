@@ -14,7 +14,6 @@
 #include "db.h"
 #include "event.h"
 #include "fn.h"
-#include "httpc.h"
 #include "json.h"
 #include "log.h"
 #include "rt.h"
@@ -245,7 +244,6 @@ int fn_main(int argc, char **argv, const struct fn_app *app)
 	if (mode != MODE_NONE)
 		lambda_api = scf_api = NULL;
 
-	httpc_global_init();
 	if (config_load_shared(err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: configuration error: %s\n", app->name, err);
 		if (lambda_api)
@@ -290,6 +288,5 @@ int fn_main(int argc, char **argv, const struct fn_app *app)
 	}
 out:
 	db_close();
-	httpc_global_cleanup();
 	return rc;
 }

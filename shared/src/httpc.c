@@ -41,9 +41,26 @@ static void handle_destroy(void *h)
 	curl_easy_cleanup(h);
 }
 
+/* Frees the exiting thread's handle; other threads free theirs on exit. */
+static void httpc_at_exit(void)
+{
+	CURL *h = pthread_getspecific(handle_key);
+
+	if (h != NULL) {
+		pthread_setspecific(handle_key, NULL);
+		curl_easy_cleanup(h);
+	}
+	curl_global_cleanup();
+}
+
+/* libcurl (and the TLS stack under it) is set up on the first outbound call,
+ * not at start: most functions never make one, and a cold start should not
+ * pay for it. */
 static void handle_key_init(void)
 {
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	pthread_key_create(&handle_key, handle_destroy);
+	atexit(httpc_at_exit);
 }
 
 /* The calling thread's handle, reset; NULL when curl cannot make one. */
@@ -63,26 +80,6 @@ static CURL *handle_get(void)
 		h = NULL;
 	}
 	return h;
-}
-
-void httpc_global_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	pthread_once(&handle_once, handle_key_init);
-}
-
-/* Frees the calling thread's handle (other threads free theirs on exit). */
-void httpc_global_cleanup(void)
-{
-	CURL *h;
-
-	pthread_once(&handle_once, handle_key_init);
-	h = pthread_getspecific(handle_key);
-	if (h != NULL) {
-		pthread_setspecific(handle_key, NULL);
-		curl_easy_cleanup(h);
-	}
-	curl_global_cleanup();
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)

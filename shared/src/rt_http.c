@@ -1,10 +1,12 @@
 /* rt_http.c - the HTTP server adapter (libmicrohttpd).
  *
- * Used for SCF Web Functions, Knative, OpenFaaS http mode and Cloud Run. MHD
- * runs a pool of RT_HTTP_THREADS epoll threads that read requests and write
- * responses concurrently, but handlers run one at a time under http_lock:
- * db.c keeps one PostgreSQL connection per process and it is not thread-safe
- * (and the FaaS model runs one request per instance anyway). The request
+ * Used for SCF Web Functions, Knative, OpenFaaS http mode and Cloud Run.
+ * Handlers run one at a time: db.c keeps one PostgreSQL connection per
+ * process and it is not thread-safe (and the FaaS model runs one request per
+ * instance anyway). So MHD runs RT_HTTP_THREADS = 1 epoll thread: with the
+ * handlers serialised, four threads measured 15.5k req/s with a p99 of 25 ms
+ * on GET /api/articles/1 (wrk -c32), one thread 19.8k req/s and 2.8 ms. The
+ * lock (srv.lock) stays, so a larger pool remains correct. The request
  * arena is likewise one, reused under the lock; response bodies are copied to
  * MHD before the arena is reset.
  *
@@ -38,7 +40,7 @@
 #include "req.h"
 #include "res.h"
 
-#define RT_HTTP_THREADS        4
+#define RT_HTTP_THREADS 1
 #define RT_HTTP_DRAIN_S        30
 #define RT_HTTP_IDLE_TIMEOUT_S 60
 

@@ -26,7 +26,7 @@
 #include "arena.h"
 #include "config.h"
 #include "fn.h"
-#include "httpc.h"
+#include "rtapi.h"
 #include "log.h"
 #include "rt.h"
 
@@ -112,7 +112,7 @@ static long post_json(struct arena *a, const char *url, const char *body, const 
 	struct httpc_res hres;
 
 	memset(&hres, 0, sizeof(hres));
-	if (httpc_do(a, &hreq, &hres) != 0) {
+	if (rtapi_do(a, &hreq, &hres) != 0) {
 		log_error("runtime API %s: %s", url, hres.error);
 		return -1;
 	}
@@ -212,7 +212,7 @@ int rt_lambda_run(const struct fn_app *app, const char *api)
 
 		memset(&hres, 0, sizeof(hres));
 		rt_loop_idle(1);
-		got = httpc_do(ia, &hreq, &hres);
+		got = rtapi_do(ia, &hreq, &hres);
 		rt_loop_idle(0);
 		id = hres.status == 200 ? kv_get(&hres.headers, "lambda-runtime-aws-request-id")
 		                        : NULL;

@@ -25,7 +25,7 @@
 #include "arena.h"
 #include "config.h"
 #include "fn.h"
-#include "httpc.h"
+#include "rtapi.h"
 #include "log.h"
 #include "rt.h"
 
@@ -52,7 +52,7 @@ static long post(struct arena *a, const char *url, const char *body)
 	struct httpc_res hres;
 
 	memset(&hres, 0, sizeof(hres));
-	if (httpc_do(a, &hreq, &hres) != 0) {
+	if (rtapi_do(a, &hreq, &hres) != 0) {
 		log_error("runtime API %s: %s", url, hres.error);
 		return -1;
 	}
@@ -141,7 +141,7 @@ int rt_scf_run(const struct fn_app *app, const char *api)
 
 		memset(&hres, 0, sizeof(hres));
 		rt_loop_idle(1);
-		got = httpc_do(ia, &hreq, &hres);
+		got = rtapi_do(ia, &hreq, &hres);
 		rt_loop_idle(0);
 		if (got != 0 || hres.status != 200) {
 			log_error("runtime API /next failed: %s (status %ld)",

@@ -153,20 +153,6 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	httpc_global_init();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	httpc_global_cleanup();
-	return 0;
-}
-
 static void test_status_body_headers(void **state)
 {
 	static const char resp[] = "HTTP/1.1 201 Created\r\n"
@@ -461,5 +447,5 @@ int main(void)
 	        cmocka_unit_test(test_transport_failures),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
