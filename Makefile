@@ -4,6 +4,9 @@
 
 BUILD ?= build
 SAN ?= 0
+# V=1 shows full commands.
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
 CC ?= cc
 
 PKGS := libmicrohttpd libpq libcjson libcurl libcrypto
@@ -46,31 +49,37 @@ all: $(LIB) $(FUNCTION_BINS) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo '  CC      $<')
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(SHARED_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo '  AR      $@')
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 # functions/<name>/*.c -> build/bin/<name>
 fn_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard functions/$(1)/*.c))
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(call fn_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
 $(BUILD)/bin/migrate: $(BUILD)/obj/deploy/local/migrate.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
 $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
 # libFuzzer with clang: build/fuzz/<target>, run for FUZZ_SECONDS each.
 fuzz: bootstrap
