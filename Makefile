@@ -32,7 +32,16 @@ LIB := $(BUILD)/libshared.a
 
 FUNCTIONS := $(notdir $(patsubst %/,%,$(dir $(wildcard functions/*/main.c))))
 FUNCTION_BINS := $(FUNCTIONS:%=$(BUILD)/bin/%)
-TOOL_BINS := $(BUILD)/bin/migrate
+TOOL_BINS := $(BUILD)/bin/migrate $(if $(wildcard deploy/local/gateway/main.c),$(BUILD)/bin/gateway)
+
+# The local gateway (deploy/local/gateway) also reads YAML.
+GATEWAY_SRC := $(wildcard deploy/local/gateway/*.c)
+GATEWAY_OBJ := $(GATEWAY_SRC:%.c=$(BUILD)/obj/%.o)
+YAML_LIBS := $(shell pkg-config --libs yaml-0.1 2>/dev/null)
+
+# Functions only the tests use: tests/fixtures/<name>/*.c -> $(BUILD)/tests/bin/<name>
+FIXTURES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/fixtures/*/main.c))))
+FIXTURE_BINS := $(FIXTURES:%=$(BUILD)/tests/bin/%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -60,11 +69,22 @@ $(LIB): $(SHARED_OBJ)
 
 # functions/<name>/*.c -> build/bin/<name>
 fn_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard functions/$(1)/*.c))
+fixture_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fixtures/$(1)/*.c))
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(call fn_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/bin/%: $$(call fixture_objs,$$*) $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+
+$(BUILD)/bin/gateway: $(GATEWAY_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(GATEWAY_OBJ) $(LIB) $(LDLIBS) $(YAML_LIBS)
 
 $(BUILD)/bin/migrate: $(BUILD)/obj/deploy/local/migrate.o $(LIB)
 	@mkdir -p $(@D)
@@ -102,7 +122,7 @@ test: bootstrap
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all unit
 	@tests/run build/san
 
-unit: $(UNIT_BINS) $(FUZZ_REPLAY)
+unit: $(UNIT_BINS) $(FUZZ_REPLAY) $(FIXTURE_BINS)
 
 run: bootstrap
 	@$(MAKE) --no-print-directory all

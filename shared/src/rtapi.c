@@ -79,8 +79,11 @@ static int parse_url(struct arena *a, const char *url, char **host, char **port,
 {
 	const char *p, *slash, *colon;
 
-	if (strncmp(url, "http://", 7) != 0)
+	if (!url || strncmp(url, "http://", 7) != 0)
 		return -1;
+	for (p = url; *p; p++) /* it goes into the request line verbatim */
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return -1;
 	p = url + 7;
 	slash = strchr(p, '/');
 	*path = slash ? slash : "/";
@@ -117,19 +120,28 @@ static int open_conn(struct conn *c, const char *host, const char *port, long ti
 		socklen_t len = sizeof(err);
 
 		c->fd = socket(it->ai_family, it->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (c->fd < 0)
+		if (c->fd < 0) {
+			fail(c->res, "socket: %s", strerror(errno));
 			continue;
+		}
 		c->deadline = now_ms() + timeout_ms;
 		if (saved && saved < c->deadline)
 			c->deadline = saved;
-		if (connect(c->fd, it->ai_addr, it->ai_addrlen) == 0 ||
-		    (errno == EINPROGRESS && wait_fd(c, POLLOUT) == 0 &&
-		     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)) {
+		if (connect(c->fd, it->ai_addr, it->ai_addrlen) == 0) {
 			rc = 0;
 			break;
 		}
-		fail(c->res, "cannot connect to %s:%s: %s", host, port,
-		     strerror(err ? err : errno));
+		if (errno != EINPROGRESS)
+			err = errno;
+		else if (wait_fd(c, POLLOUT) != 0)
+			err = ETIMEDOUT; /* or a failed poll; either way, no connection */
+		else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+			err = errno;
+		if (err == 0) {
+			rc = 0;
+			break;
+		}
+		fail(c->res, "cannot connect to %s:%s: %s", host, port, strerror(err));
 		close(c->fd);
 		c->fd = -1;
 	}
@@ -163,7 +175,7 @@ static int recv_all(struct conn *c)
 		if (c->len == c->cap) {
 			size_t cap = c->cap ? c->cap * 2 : 16384;
 			char *nb;
-			if (c->len >= c->max + HEAD_MAX)
+			if (c->len >= HEAD_MAX && c->len - HEAD_MAX >= c->max)
 				return fail(c->res, "response too large");
 			nb = realloc(c->buf, cap + 1);
 			if (!nb)
@@ -186,21 +198,35 @@ static int recv_all(struct conn *c)
 	}
 }
 
-/* Decodes a chunked body in place; returns its length or -1. */
+/* Decodes a chunked body in place; returns its length or -1. A size line is
+ * hex digits, then optionally ";extension" (ignored); trailers are ignored. */
 static long dechunk(char *p, size_t n)
 {
 	size_t in = 0, out = 0;
 
 	for (;;) {
-		char *end;
-		unsigned long size;
 		const char *eol = memmem(p + in, n - in, "\r\n", 2);
+		const char *q = p + in;
+		size_t size = 0;
 
-		if (!eol)
+		if (!eol || q == eol)
 			return -1;
-		errno = 0;
-		size = strtoul(p + in, &end, 16);
-		if (errno || end == p + in || size > n)
+		for (; q < eol; q++) {
+			int d = *q >= '0' && *q <= '9'   ? *q - '0'
+				: *q >= 'a' && *q <= 'f' ? *q - 'a' + 10
+				: *q >= 'A' && *q <= 'F' ? *q - 'A' + 10
+							 : -1;
+			if (d < 0)
+				break;
+			size = size * 16 + (size_t)d;
+			if (size > n) /* also keeps size + 2 from overflowing */
+				return -1;
+		}
+		if (q == p + in)
+			return -1;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q < eol && *q != ';')
 			return -1;
 		in = (size_t)(eol - p) + 2;
 		if (size == 0)
@@ -296,9 +322,10 @@ int rtapi_do(struct arena *a, const struct httpc_req *req, struct httpc_res *res
 						  : DEF_CONNECT_TIMEOUT_MS) != 0)
 		goto out;
 
-	head = arena_printf(a, "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n"
+	head = arena_printf(a, "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nConnection: close\r\n"
 			       "Content-Length: %zu\r\n",
-			    method, path, host, port, req->body ? req->body_len : 0);
+			    method, path, strchr(host, ':') ? "[" : "", host,
+			    strchr(host, ':') ? "]" : "", port, req->body ? req->body_len : 0);
 	if (send_all(&c, head, strlen(head)) != 0)
 		goto out;
 	for (const char *const *h = req->headers; h && *h; h++)
@@ -307,7 +334,9 @@ int rtapi_do(struct arena *a, const struct httpc_req *req, struct httpc_res *res
 	if (send_all(&c, "\r\n", 2) != 0 ||
 	    (req->body && send_all(&c, req->body, req->body_len) != 0))
 		goto out;
-	shutdown(c.fd, SHUT_WR);
+	/* No shutdown(SHUT_WR) here: Go's net/http (the Lambda runtime API)
+	 * reads a half-close as the client going away and cancels the request;
+	 * Connection: close already makes the server close after answering. */
 	if (recv_all(&c) != 0 || c.len == 0 || parse_response(a, &c) != 0) {
 		if (!res->error[0])
 			fail(res, "empty response");
