@@ -32,8 +32,8 @@ struct canned {
 	pthread_t thread;
 	const char *response;
 	size_t response_len;
-	int stall_ms;            /* before the response */
-	int hold_ms;             /* after it, before closing */
+	int stall_ms; /* before the response */
+	int hold_ms;  /* after it, before closing */
 	atomic_bool stop;
 	atomic_int requests;
 	bool check_half_close;   /* look for a FIN before answering (costs 60 ms) */
@@ -105,7 +105,8 @@ static void *serve(void *arg)
 			continue;
 		read_request(s, c);
 		/* A FIN right after the request would show as EOF here. */
-		if (s->check_half_close && wait_readable(c, s, 60) && recv(c, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+		if (s->check_half_close && wait_readable(c, s, 60) &&
+		    recv(c, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 			atomic_store(&s->half_closed, true);
 		atomic_fetch_add(&s->requests, 1);
 		for (int waited = 0; waited < s->stall_ms && !atomic_load(&s->stop); waited += 10)
@@ -122,8 +123,7 @@ static void *serve(void *arg)
 
 /* Starts a server on 127.0.0.1 (AF_INET) or ::1 (AF_INET6). For AF_INET6
  * returns NULL with errno set when the machine has no ::1. */
-static struct canned *canned_start_af(int family, const char *response, size_t len,
-                                      int stall_ms)
+static struct canned *canned_start_af(int family, const char *response, size_t len, int stall_ms)
 {
 	struct canned *s = calloc(1, sizeof(*s));
 	struct sockaddr_storage ss = {0};
@@ -275,18 +275,18 @@ struct resp_case {
 	const char *error; /* rc -1: a substring of res.error */
 };
 
-#define RAW(s) s, sizeof(s) - 1
+#define RAW(s)  s, sizeof(s) - 1
 #define HEAD200 "HTTP/1.1 200 OK\r\n"
 #define CHUNKED "Transfer-Encoding: chunked\r\n\r\n"
 
 static const struct resp_case resp_cases[] = {
-        {"content-length exact", RAW(HEAD200 "Content-Length: 5\r\n\r\nhello"), 0, 0, 200,
-         "hello", 5, NULL},
+        {"content-length exact", RAW(HEAD200 "Content-Length: 5\r\n\r\nhello"), 0, 0, 200, "hello",
+         5, NULL},
         {"content-length zero", RAW(HEAD200 "Content-Length: 0\r\n\r\n"), 0, 0, 200, "", 0, NULL},
         {"body longer than content-length is cut",
          RAW(HEAD200 "Content-Length: 3\r\n\r\nhello world"), 0, 0, 200, "hel", 3, NULL},
-        {"body shorter than content-length", RAW(HEAD200 "Content-Length: 10\r\n\r\nhello"), 0,
-         -1, 0, NULL, 0, "cut short"},
+        {"body shorter than content-length", RAW(HEAD200 "Content-Length: 10\r\n\r\nhello"), 0, -1,
+         0, NULL, 0, "cut short"},
         {"no length: body until close", RAW("HTTP/1.0 200 OK\r\n\r\nuntil close"), 0, 0, 200,
          "until close", 11, NULL},
         {"body with NUL bytes", RAW(HEAD200 "Content-Length: 5\r\n\r\na\0b\0c"), 0, 0, 200,
@@ -295,10 +295,10 @@ static const struct resp_case resp_cases[] = {
          RAW("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops"), 0, 0, 500,
          "oops", 4, NULL},
         {"204 without body", RAW("HTTP/1.1 204 No Content\r\n\r\n"), 0, 0, 204, "", 0, NULL},
-        {"malformed content-length", RAW(HEAD200 "Content-Length: 5x\r\n\r\nhello"), 0, -1, 0,
-         NULL, 0, "Content-Length"},
-        {"negative content-length", RAW(HEAD200 "Content-Length: -1\r\n\r\nhello"), 0, -1, 0,
-         NULL, 0, "Content-Length"},
+        {"malformed content-length", RAW(HEAD200 "Content-Length: 5x\r\n\r\nhello"), 0, -1, 0, NULL,
+         0, "Content-Length"},
+        {"negative content-length", RAW(HEAD200 "Content-Length: -1\r\n\r\nhello"), 0, -1, 0, NULL,
+         0, "Content-Length"},
         /* Chunked bodies. */
         {"chunked, several chunks",
          RAW(HEAD200 CHUNKED "5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n"), 0, 0, 200,
@@ -318,22 +318,24 @@ static const struct resp_case resp_cases[] = {
          RAW(HEAD200 "Content-Length: 100\r\nTransfer-Encoding: Chunked\r\n\r\n"
                      "2\r\nok\r\n0\r\n\r\n"),
          0, 0, 200, "ok", 2, NULL},
-        {"chunked, non-hex size", RAW(HEAD200 CHUNKED "zz\r\nhello\r\n0\r\n\r\n"), 0, -1, 0,
-         NULL, 0, "chunked"},
-        {"chunked, 0x prefix", RAW(HEAD200 CHUNKED "0x5\r\nhello\r\n0\r\n\r\n"), 0, -1, 0, NULL,
+        {"chunked, non-hex size", RAW(HEAD200 CHUNKED "zz\r\nhello\r\n0\r\n\r\n"), 0, -1, 0, NULL,
          0, "chunked"},
-        {"chunked, negative size", RAW(HEAD200 CHUNKED "-5\r\nhello\r\n0\r\n\r\n"), 0, -1, 0,
+        {"chunked, 0x prefix", RAW(HEAD200 CHUNKED "0x5\r\nhello\r\n0\r\n\r\n"), 0, -1, 0, NULL, 0,
+         "chunked"},
+        {"chunked, negative size", RAW(HEAD200 CHUNKED "-5\r\nhello\r\n0\r\n\r\n"), 0, -1, 0, NULL,
+         0, "chunked"},
+        {"chunked, empty size line", RAW(HEAD200 CHUNKED "\r\n5\r\nhello\r\n0\r\n\r\n"), 0, -1, 0,
          NULL, 0, "chunked"},
-        {"chunked, empty size line", RAW(HEAD200 CHUNKED "\r\n5\r\nhello\r\n0\r\n\r\n"), 0, -1,
-         0, NULL, 0, "chunked"},
         {"chunked, junk after size", RAW(HEAD200 CHUNKED "5x\r\nhello\r\n0\r\n\r\n"), 0, -1, 0,
          NULL, 0, "chunked"},
         {"chunked, size past the data", RAW(HEAD200 CHUNKED "9\r\nhello\r\n0\r\n\r\n"), 0, -1, 0,
          NULL, 0, "chunked"},
-        {"chunked, huge size", RAW(HEAD200 CHUNKED "ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n"),
-         0, -1, 0, NULL, 0, "chunked"},
+        {"chunked, huge size", RAW(HEAD200 CHUNKED "ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n"), 0,
+         -1, 0, NULL, 0, "chunked"},
         {"chunked, no CRLF after data", RAW(HEAD200 CHUNKED "3\r\nhello\r\n0\r\n\r\n"), 0, -1, 0,
          NULL, 0, "chunked"},
+        {"chunked, bare LF after data", RAW(HEAD200 CHUNKED "3\r\nabcX\n0\r\n\r\n"), 0, -1, 0, NULL,
+         0, "chunked"},
         {"chunked, no last chunk", RAW(HEAD200 CHUNKED "5\r\nhello\r\n"), 0, -1, 0, NULL, 0,
          "chunked"},
         {"chunked, cut inside a chunk", RAW(HEAD200 CHUNKED "a\r\nhel"), 0, -1, 0, NULL, 0,
@@ -342,15 +344,14 @@ static const struct resp_case resp_cases[] = {
         /* The response cap. */
         {"body at the cap", RAW(HEAD200 "Content-Length: 10\r\n\r\n0123456789"), 10, 0, 200,
          "0123456789", 10, NULL},
-        {"content-length body over the cap",
-         RAW(HEAD200 "Content-Length: 11\r\n\r\n0123456789a"), 10, -1, 0, NULL, 0,
-         "response too large"},
+        {"content-length body over the cap", RAW(HEAD200 "Content-Length: 11\r\n\r\n0123456789a"),
+         10, -1, 0, NULL, 0, "response too large"},
         {"unframed body over the cap", RAW(HEAD200 "\r\n0123456789a"), 10, -1, 0, NULL, 0,
          "response too large"},
         {"chunked body over the cap", RAW(HEAD200 CHUNKED "6\r\n012345\r\n5\r\n6789a\r\n0\r\n\r\n"),
          10, -1, 0, NULL, 0, "response too large"},
-        {"chunked body at the cap", RAW(HEAD200 CHUNKED "6\r\n012345\r\n4\r\n6789\r\n0\r\n\r\n"), 10,
-         0, 200, "0123456789", 10, NULL},
+        {"chunked body at the cap", RAW(HEAD200 CHUNKED "6\r\n012345\r\n4\r\n6789\r\n0\r\n\r\n"),
+         10, 0, 200, "0123456789", 10, NULL},
         /* Not HTTP. */
         {"no head end", RAW(HEAD200 "Content-Length: 5\r\n"), 0, -1, 0, NULL, 0, "malformed"},
         {"garbage", RAW("hello there\r\n\r\nbody"), 0, -1, 0, NULL, 0, "malformed"},
@@ -376,13 +377,16 @@ static void test_responses(void **state)
 		req.max_response = tc->max_response;
 		rc = rtapi_do(a, &req, &res);
 		if (rc != tc->rc)
-			fail_msg("%s: rc %d, want %d (error \"%s\")", tc->name, rc, tc->rc, res.error);
+			fail_msg("%s: rc %d, want %d (error \"%s\")", tc->name, rc, tc->rc,
+			         res.error);
 		if (tc->rc == 0) {
 			if (res.error[0] != '\0')
 				fail_msg("%s: error \"%s\" on success", tc->name, res.error);
 			if (res.status != tc->status)
-				fail_msg("%s: status %ld, want %ld", tc->name, res.status, tc->status);
-			if (res.body_len != tc->body_len || memcmp(res.body, tc->body, tc->body_len) != 0)
+				fail_msg("%s: status %ld, want %ld", tc->name, res.status,
+				         tc->status);
+			if (res.body_len != tc->body_len ||
+			    memcmp(res.body, tc->body, tc->body_len) != 0)
 				fail_msg("%s: body of %zu bytes \"%.*s\", want \"%s\"", tc->name,
 				         res.body_len, (int)res.body_len, res.body, tc->body);
 			/* The body is NUL-terminated. */
@@ -472,8 +476,8 @@ static const struct req_case req_cases[] = {
         {"query kept", "GET", "/a/b?x=1&y=%20", no_headers, NULL, 0, "GET /a/b?x=1&y=%20 HTTP/1.1"},
         {"POST by default with a body", NULL, "/runtime/invocation/id-1/response", NULL,
          "{\"ok\":true}", 11, "POST /runtime/invocation/id-1/response HTTP/1.1"},
-        {"body with NUL bytes, extra headers", "POST", "/runtime/invocation/id-2/error",
-         rt_headers, "a\0b\0\0c", 6, "POST /runtime/invocation/id-2/error HTTP/1.1"},
+        {"body with NUL bytes, extra headers", "POST", "/runtime/invocation/id-2/error", rt_headers,
+         "a\0b\0\0c", 6, "POST /runtime/invocation/id-2/error HTTP/1.1"},
         {"explicit method, empty body", "PUT", "/p", rt_headers, "", 0, "PUT /p HTTP/1.1"},
 };
 
@@ -495,7 +499,8 @@ static void check_request(const struct canned *s, const struct req_case *tc)
 	n = snprintf(want, sizeof(want), "\r\nHost: 127.0.0.1:%d\r\n", s->port);
 	assert_true(n > 0 && (size_t)n < sizeof(want));
 	if (strstr(r, want) == NULL || strstr(strstr(r, want) + 1, "\r\nHost:") != NULL)
-		fail_msg("%s: not one Host header \"127.0.0.1:%d\" in \"%s\"", tc->name, s->port, r);
+		fail_msg("%s: not one Host header \"127.0.0.1:%d\" in \"%s\"", tc->name, s->port,
+		         r);
 	n = snprintf(want, sizeof(want), "\r\nContent-Length: %zu\r\n", body_len);
 	assert_true(n > 0 && (size_t)n < sizeof(want));
 	if (strstr(r, want) == NULL)
@@ -703,11 +708,19 @@ static void test_bad_urls(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	static const char *const fmts[] = {
-	        "https://127.0.0.1:%d/",    "ftp://127.0.0.1:%d/",   "HTTP//127.0.0.1:%d/",
-	        "http:/127.0.0.1:%d/",      "127.0.0.1:%d/",         "http://:%d/",
-	        "http://[::1:%d/",          "http://127.0.0.1:/x%d", "http://[]:%d/",
-	        "http://127.0.0.1:%d/a b",  "http://127.0.0.1:%d/a\r\nX-Evil: 1",
-	        "http://127.0.0.1:%d/a\tb", "",
+	        "https://127.0.0.1:%d/",
+	        "ftp://127.0.0.1:%d/",
+	        "HTTP//127.0.0.1:%d/",
+	        "http:/127.0.0.1:%d/",
+	        "127.0.0.1:%d/",
+	        "http://:%d/",
+	        "http://[::1:%d/",
+	        "http://127.0.0.1:/x%d",
+	        "http://[]:%d/",
+	        "http://127.0.0.1:%d/a b",
+	        "http://127.0.0.1:%d/a\r\nX-Evil: 1",
+	        "http://127.0.0.1:%d/a\tb",
+	        "",
 	};
 	struct arena *a = arena_new();
 	struct canned *s = canned_start(resp, 0, 0);
