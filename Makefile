@@ -128,6 +128,10 @@ run: bootstrap
 	@$(MAKE) --no-print-directory all
 	@deploy/local/run
 
+# Deployable zips: build/lambda/<fn>.zip (bootstrap + bundled libraries).
+package: bootstrap
+	@deploy/package
+
 bench: bootstrap
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run build

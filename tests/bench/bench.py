@@ -4,6 +4,10 @@ cold start: median wall time of `articles invoke EVENT` for a v2 GET
             /api/articles/{id} event, process start to exit, DB connect included
 warm:       wrk, 32 connections, against `articles --http`: requests/s and p99
 rss:        the function's peak RSS (VmHWM) after the warm run
+gateway:    the same endpoint through build/bin/gateway versus direct HTTP mode,
+            wrk at 64 connections: throughput ratio, p50 and p99 of each; the
+            gateway's cold start (first request, worker spawn included) and its
+            peak RSS under load
 """
 import json
 import os
@@ -45,6 +49,8 @@ def main():
                         " FROM generate_series(1, 1000) i"], check=True)
         cold(fenv, tmp)
         warm(fenv)
+        if os.path.exists(os.path.join(BIN, "gateway")):
+            gateway(fenv, tmp)
     finally:
         subprocess.run([PG, "stop", pgdir])
         shutil.rmtree(tmp, ignore_errors=True)
@@ -106,6 +112,63 @@ def warm(env):
     finally:
         proc.terminate()
         proc.wait()
+
+
+def wrk(url, conns, seconds=10):
+    out = sh("wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", url)
+    res = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    for pct in ("50", "99"):
+        m = re.search(pct + r"%\s+([\d.]+)(us|ms|s)\b", out)
+        res["p" + pct] = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["errors"] = int(m.group(1)) if m else 0
+    return res
+
+
+def wait_http(url):
+    for _ in range(200):
+        if subprocess.run(["curl", "-fs", "-o", "/dev/null", url]).returncode == 0:
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"{url} did not answer")
+
+
+def gateway(env, tmp):
+    path = "/api/articles/42"
+    dport = 41000 + os.getpid() % 5000
+    direct = subprocess.Popen([os.path.join(BIN, "articles"), "--http", f"127.0.0.1:{dport}"],
+                              env=env)
+    try:
+        wait_http(f"http://127.0.0.1:{dport}/api/health")
+        d = wrk(f"http://127.0.0.1:{dport}{path}", 64)
+    finally:
+        direct.terminate()
+        direct.wait()
+    gport = dport + 1
+    genv = dict(env, GATEWAY_ADDR=f"127.0.0.1:{gport}",
+                STORAGE_URL="file://" + os.path.join(tmp, "objects"))
+    gw = subprocess.Popen([os.path.join(BIN, "gateway"), "--template",
+                           os.path.join(ROOT, "deploy/template.yaml"), "--bin-dir", BIN,
+                           "--static", os.path.join(ROOT, "frontend/blog")], env=genv)
+    try:
+        wait_http(f"http://127.0.0.1:{gport}/healthz")
+        t0 = time.perf_counter()
+        wait_http(f"http://127.0.0.1:{gport}{path}")
+        cold_ms = (time.perf_counter() - t0) * 1000
+        g = wrk(f"http://127.0.0.1:{gport}{path}", 64)
+        with open(f"/proc/{gw.pid}/status") as f:
+            hwm = int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1))
+    finally:
+        gw.terminate()
+        gw.wait()
+    print(f"direct  GET {path} (wrk -c64): {d['rps']:.0f} req/s, p50 {d['p50']:.2f} ms, "
+          f"p99 {d['p99']:.2f} ms, {d['errors']} non-2xx")
+    print(f"gateway GET {path} (wrk -c64): {g['rps']:.0f} req/s, p50 {g['p50']:.2f} ms, "
+          f"p99 {g['p99']:.2f} ms, {g['errors']} non-2xx")
+    print(f"gateway/direct: throughput x{g['rps'] / d['rps']:.2f}, p50 "
+          f"{(g['p50'] / d['p50'] - 1) * 100:+.0f}%, p99 {g['p99'] - d['p99']:+.2f} ms")
+    print(f"gateway cold start (first request, worker spawn + DB connect): {cold_ms:.1f} ms")
+    print(f"gateway peak RSS under load: {hwm / 1024:.1f} MiB")
 
 
 main()
