@@ -257,6 +257,7 @@ static long migrate_line(const char *sql, const char *pos)
 static int migrate_apply(struct migrate_ctx *m, const struct migration *f)
 {
 	PGresult *r = NULL;
+	ExecStatusType st;
 	char version[24];
 	const char *params[3];
 	int rc = -1;
@@ -266,14 +267,24 @@ static int migrate_apply(struct migrate_ctx *m, const struct migration *f)
 		goto out;
 	open = true;
 	r = PQexec(m->conn, f->sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK &&
-	    PQresultStatus(r) != PGRES_EMPTY_QUERY) {
+	st = PQresultStatus(r);
+	/* PQexec stops at a COPY's data phase with no error to show. */
+	if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+		migrate_err(m,
+		            "migration %s uses COPY FROM STDIN or TO STDOUT, which a migration "
+		            "cannot feed or read; use INSERT instead; rolled back",
+		            f->name);
+		goto out;
+	}
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 		long line = migrate_line(f->sql, PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION));
 
 		if (!msg)
 			msg = migrate_pgmsg(m, PQerrorMessage(m->conn));
+		if (!*msg)
+			msg = PQresStatus(st);
 		if (line > 0)
 			migrate_err(m,
 			            "migration %s failed at line %ld: %s (SQLSTATE %s); "
