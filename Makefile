@@ -71,6 +71,8 @@ $(LIB): $(SHARED_OBJ)
 fn_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard functions/$(1)/*.c))
 fixture_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fixtures/$(1)/*.c))
 .SECONDEXPANSION:
+# Objects are never intermediate: keep them for incremental builds.
+.SECONDARY:
 $(BUILD)/bin/%: $$(call fn_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  LD      $@')

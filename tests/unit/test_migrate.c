@@ -282,10 +282,18 @@ static const char *q(struct fx *fx, const char *sql)
 
 static bool table_exists(struct fx *fx, const char *name)
 {
-	char sql[160];
+	const char *params[1] = {name};
+	PGresult *r = PQexecParams(fx->conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params,
+	                           NULL, NULL, 0);
+	bool exists;
 
-	snprintf(sql, sizeof(sql), "SELECT to_regclass('%s') IS NOT NULL", name);
-	return strcmp(q(fx, sql), "t") == 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		PQclear(r);
+		fail_msg("to_regclass(%s): %s", name, PQerrorMessage(fx->conn));
+	}
+	exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return exists;
 }
 
 /* "version:name,..." from schema_migrations; "-" when it does not exist. */
