@@ -22,6 +22,11 @@ struct httpc_req {
 	long connect_timeout_ms;     /* 0 -> g_cfg.http_connect_timeout_ms */
 	long timeout_ms;             /* 0 -> g_cfg.http_timeout_ms; -1 -> none (long polls on loopback) */
 	size_t max_response;         /* 0 -> g_cfg.http_max_response */
+	/* SigV4 signing by libcurl (CURLOPT_AWS_SIGV4), e.g. "aws:amz:eu-west-1:lambda",
+	 * with userpwd "ACCESS_KEY_ID:SECRET_ACCESS_KEY"; both NULL -> unsigned.
+	 * A session token goes in headers as "X-Amz-Security-Token: ...". */
+	const char *aws_sigv4;
+	const char *userpwd;
 };
 
 struct httpc_res {

@@ -2,7 +2,8 @@
  *
  * The Lambda and SCF runtime APIs are plain HTTP on an address the platform
  * gives (loopback or link-local). This client speaks just that: http:// URLs,
- * one request per connection (Connection: close), Content-Length or chunked
+ * HTTP/1.1 with the connection kept open between calls (one per thread; a
+ * stale one is replaced once, transparently), Content-Length or chunked
  * responses, no TLS, no redirects. It keeps libcurl and its TLS stack out of
  * functions that make no outbound calls; loading them was most of a cold
  * start. Anything that leaves the machine goes through httpc.h instead.

@@ -201,6 +201,10 @@ static void set_options(CURL *h, const struct httpc_req *req, struct call *c,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "fn-shared/1");
+	if (req->aws_sigv4 != NULL && req->userpwd != NULL) {
+		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		curl_easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
+	}
 
 	if (method == NULL)
 		method = req->body ? "POST" : "GET";

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,8 +30,25 @@ struct conn {
 	long long deadline; /* CLOCK_MONOTONIC ms; 0 = none */
 	char *buf;          /* malloc'd */
 	size_t len, cap, max;
+	bool framed;        /* the response's length is known (keep-alive possible) */
 	struct httpc_res *res;
 };
+
+/* The connection kept open between calls (one per thread: the runtime loops
+ * are single-threaded). Reusing it saves a TCP handshake per call and, on the
+ * local gateway, a server thread per call. */
+static _Thread_local struct {
+	int fd;
+	char host[256];
+	char port[16];
+} kept = {.fd = -1};
+
+static void kept_close(void)
+{
+	if (kept.fd >= 0)
+		close(kept.fd);
+	kept.fd = -1;
+}
 
 static long long now_ms(void)
 {
@@ -128,6 +147,10 @@ static int open_conn(struct conn *c, const char *host, const char *port, long ti
 		if (saved && saved < c->deadline)
 			c->deadline = saved;
 		if (connect(c->fd, it->ai_addr, it->ai_addrlen) == 0) {
+			int one = 1;
+			/* One write per request, but never wait on Nagle either. */
+			if (it->ai_family == AF_INET || it->ai_family == AF_INET6)
+				setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			rc = 0;
 			break;
 		}
@@ -138,6 +161,10 @@ static int open_conn(struct conn *c, const char *host, const char *port, long ti
 		else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 			err = errno;
 		if (err == 0) {
+			int one = 1;
+			/* One write per request, but never wait on Nagle either. */
+			if (it->ai_family == AF_INET || it->ai_family == AF_INET6)
+				setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			rc = 0;
 			break;
 		}
@@ -168,8 +195,93 @@ static int send_all(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
-/* Reads until the peer closes, keeping at most max + HEAD_MAX bytes. */
-static int recv_all(struct conn *c)
+/* The value of header name (lower-case) in the head [buf, end), or NULL.
+ * Writes nothing: the head is parsed for real by parse_response(). */
+static const char *head_value(const char *buf, const char *end, const char *name, size_t *vlen)
+{
+	size_t nlen = strlen(name);
+
+	for (const char *line = memmem(buf, (size_t)(end - buf), "\r\n", 2); line && line < end;) {
+		const char *p = line + 2, *eol = memmem(p, (size_t)(end - p) + 2, "\r\n", 2);
+		if (!eol)
+			break;
+		if ((size_t)(eol - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+			p += nlen + 1;
+			while (p < eol && (*p == ' ' || *p == '\t'))
+				p++;
+			*vlen = (size_t)(eol - p);
+			return p;
+		}
+		line = eol;
+	}
+	return NULL;
+}
+
+/* 1 when the chunked body at p[0..n) has its last chunk and final CRLF,
+ * 0 when more is needed, -1 when the framing is broken. */
+static int chunked_complete(const char *p, size_t n)
+{
+	size_t in = 0;
+
+	for (;;) {
+		const char *eol = memmem(p + in, n - in, "\r\n", 2);
+		char *end;
+		unsigned long long size;
+
+		if (!eol)
+			return n - in > 64 ? -1 : 0;
+		errno = 0;
+		size = strtoull(p + in, &end, 16);
+		if (errno || end == p + in || size > (unsigned long long)1 << 40)
+			return -1;
+		in = (size_t)(eol - p) + 2;
+		if (size == 0) /* trailers, if any, end with an empty line */
+			return memmem(p + in - 2, n - in + 2, "\r\n\r\n", 4) || (n - in >= 2 && p[in] == '\r' && p[in + 1] == '\n') ? 1 : 0;
+		if (n - in < size + 2)
+			return 0;
+		in += (size_t)size + 2;
+	}
+}
+
+/* 1 when c->buf holds a whole response (by Content-Length, chunked framing,
+ * or a status without a body), 0 when more is needed; sets c->framed. */
+static int response_complete(struct conn *c)
+{
+	const char *head_end = memmem(c->buf, c->len, "\r\n\r\n", 4), *v;
+	size_t vlen, have;
+	int status;
+
+	c->framed = false;
+	if (!head_end)
+		return 0;
+	have = c->len - (size_t)(head_end + 4 - c->buf);
+	if (sscanf(c->buf, "HTTP/1.%*1[01] %3d", &status) == 1 &&
+	    ((status >= 100 && status < 200) || status == 204 || status == 304)) {
+		c->framed = true;
+		return 1;
+	}
+	v = head_value(c->buf, head_end, "transfer-encoding", &vlen);
+	if (v && memmem(v, vlen, "chunked", 7)) {
+		int done = chunked_complete(head_end + 4, have);
+		c->framed = done >= 0;
+		return done != 0; /* broken framing: stop, parse_response reports it */
+	}
+	v = head_value(c->buf, head_end, "content-length", &vlen);
+	if (v) {
+		char *end;
+		errno = 0;
+		unsigned long long clen = strtoull(v, &end, 10);
+		if (errno || end == v || end != v + vlen)
+			return 1; /* parse_response reports it */
+		c->framed = true;
+		return have >= clen;
+	}
+	return 0; /* until the peer closes */
+}
+
+/* Reads one response: until it is complete or the peer closes, keeping at
+ * most max + HEAD_MAX bytes. */
+static int recv_response(struct conn *c)
 {
 	for (;;) {
 		if (c->len == c->cap) {
@@ -184,8 +296,10 @@ static int recv_all(struct conn *c)
 			c->cap = cap;
 		}
 		ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-		if (r == 0)
+		if (r == 0) {
+			c->framed = false; /* the peer closed: never reuse */
 			return 0;
+		}
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR) {
 				if (wait_fd(c, POLLIN) != 0)
@@ -195,6 +309,8 @@ static int recv_all(struct conn *c)
 			return fail(c->res, "recv: %s", strerror(errno));
 		}
 		c->len += (size_t)r;
+		if (response_complete(c))
+			return 0;
 	}
 }
 
@@ -302,13 +418,44 @@ static int parse_response(struct arena *a, struct conn *c)
 	return 0;
 }
 
+/* The whole request in one buffer (arena), so it leaves in one write. */
+static char *build_request(struct arena *a, const struct httpc_req *req, const char *method,
+			   const char *host, const char *port, const char *path, size_t *len)
+{
+	size_t hlen = 0, blen = req->body ? req->body_len : 0;
+	char *head, *out;
+	bool v6 = strchr(host, ':') != NULL;
+
+	for (const char *const *h = req->headers; h && *h; h++)
+		hlen += strlen(*h) + 2;
+	head = arena_printf(a, "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nContent-Length: %zu\r\n",
+			    method, path, v6 ? "[" : "", host, v6 ? "]" : "", port, blen);
+	size_t n = strlen(head);
+	out = arena_alloc(a, n + hlen + 2 + blen + 1);
+	memcpy(out, head, n);
+	for (const char *const *h = req->headers; h && *h; h++) {
+		size_t l = strlen(*h);
+		memcpy(out + n, *h, l);
+		memcpy(out + n + l, "\r\n", 2);
+		n += l + 2;
+	}
+	memcpy(out + n, "\r\n", 2);
+	n += 2;
+	if (blen)
+		memcpy(out + n, req->body, blen);
+	*len = n + blen;
+	return out;
+}
+
 int rtapi_do(struct arena *a, const struct httpc_req *req, struct httpc_res *res)
 {
 	struct conn c = {.fd = -1, .res = res};
 	const char *method = req->method ? req->method : (req->body ? "POST" : "GET");
 	const char *path;
-	char *host, *port, *head;
+	char *host, *port, *msg;
+	size_t msg_len;
 	long timeout = req->timeout_ms ? req->timeout_ms : DEF_TIMEOUT_MS;
+	bool reused;
 	int rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -317,39 +464,55 @@ int rtapi_do(struct arena *a, const struct httpc_req *req, struct httpc_res *res
 		return fail(res, "unsupported URL (want http://host:port/path)");
 	if (timeout > 0)
 		c.deadline = now_ms() + timeout;
-	if (open_conn(&c, host, port,
-		      req->connect_timeout_ms > 0 ? req->connect_timeout_ms
-						  : DEF_CONNECT_TIMEOUT_MS) != 0)
-		goto out;
+	msg = build_request(a, req, method, host, port, path, &msg_len);
 
-	head = arena_printf(a, "%s %s HTTP/1.1\r\nHost: %s%s%s:%s\r\nConnection: close\r\n"
-			       "Content-Length: %zu\r\n",
-			    method, path, strchr(host, ':') ? "[" : "", host,
-			    strchr(host, ':') ? "]" : "", port, req->body ? req->body_len : 0);
-	if (send_all(&c, head, strlen(head)) != 0)
-		goto out;
-	for (const char *const *h = req->headers; h && *h; h++)
-		if (send_all(&c, *h, strlen(*h)) != 0 || send_all(&c, "\r\n", 2) != 0)
-			goto out;
-	if (send_all(&c, "\r\n", 2) != 0 ||
-	    (req->body && send_all(&c, req->body, req->body_len) != 0))
-		goto out;
-	/* No shutdown(SHUT_WR) here: Go's net/http (the Lambda runtime API)
-	 * reads a half-close as the client going away and cancels the request;
-	 * Connection: close already makes the server close after answering. */
-	if (recv_all(&c) != 0 || c.len == 0 || parse_response(a, &c) != 0) {
-		if (!res->error[0])
-			fail(res, "empty response");
-		goto out;
+	/* A kept connection the server has since closed fails at once (send
+	 * error or EOF before any byte): then one fresh connection is tried. */
+	reused = kept.fd >= 0 && strcmp(kept.host, host) == 0 && strcmp(kept.port, port) == 0;
+	if (reused) {
+		c.fd = kept.fd;
+		kept.fd = -1;
+	} else {
+		kept_close();
 	}
+	for (;;) {
+		if (c.fd < 0 && open_conn(&c, host, port,
+					  req->connect_timeout_ms > 0 ? req->connect_timeout_ms
+								      : DEF_CONNECT_TIMEOUT_MS) != 0)
+			goto out;
+		c.len = 0;
+		if (send_all(&c, msg, msg_len) == 0 && recv_response(&c) == 0 && c.len > 0)
+			break;
+		if (!reused || c.len > 0 || (c.deadline && now_ms() >= c.deadline)) {
+			if (!res->error[0])
+				fail(res, "empty response");
+			goto out;
+		}
+		close(c.fd);
+		c.fd = -1;
+		reused = false;
+		res->error[0] = '\0';
+	}
+	if (parse_response(a, &c) != 0)
+		goto out;
 	rc = 0;
 out:
 	if (rc != 0) {
 		res->status = 0;
 		memset(&res->headers, 0, sizeof(res->headers));
 	}
-	if (c.fd >= 0)
-		close(c.fd);
+	if (c.fd >= 0) {
+		const char *conn_hdr = rc == 0 ? kv_get(&res->headers, "connection") : NULL;
+		if (rc == 0 && c.framed && strncmp(c.buf, "HTTP/1.1", 8) == 0 &&
+		    !(conn_hdr && strcasestr(conn_hdr, "close")) &&
+		    strlen(host) < sizeof(kept.host) && strlen(port) < sizeof(kept.port)) {
+			kept.fd = c.fd;
+			snprintf(kept.host, sizeof(kept.host), "%s", host);
+			snprintf(kept.port, sizeof(kept.port), "%s", port);
+		} else {
+			close(c.fd);
+		}
+	}
 	free(c.buf);
 	return rc;
 }

@@ -36,6 +36,8 @@ struct canned {
 	int hold_ms;  /* after it, before closing */
 	atomic_bool stop;
 	atomic_int requests;
+	atomic_int accepts;
+	bool keep_alive; /* answer further requests on the same connection */
 	bool check_half_close;   /* look for a FIN before answering (costs 60 ms) */
 	atomic_bool half_closed; /* the client shut down its side before the answer */
 	char request[65536];
@@ -103,7 +105,13 @@ static void *serve(void *arg)
 		c = accept(s->fd, NULL, NULL);
 		if (c < 0)
 			continue;
+		atomic_fetch_add(&s->accepts, 1);
+	again:
 		read_request(s, c);
+		if (s->keep_alive && s->request_len == 0) {
+			close(c);
+			continue;
+		}
 		/* A FIN right after the request would show as EOF here. */
 		if (s->check_half_close && wait_readable(c, s, 60) &&
 		    recv(c, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
@@ -116,6 +124,8 @@ static void *serve(void *arg)
 			perror("canned server send");
 		for (int waited = 0; waited < s->hold_ms && !atomic_load(&s->stop); waited += 10)
 			usleep(10000);
+		if (s->keep_alive && !atomic_load(&s->stop))
+			goto again;
 		close(c);
 	}
 	return NULL;
@@ -505,7 +515,8 @@ static void check_request(const struct canned *s, const struct req_case *tc)
 	assert_true(n > 0 && (size_t)n < sizeof(want));
 	if (strstr(r, want) == NULL)
 		fail_msg("%s: no \"Content-Length: %zu\" in \"%s\"", tc->name, body_len, r);
-	assert_non_null(strstr(r, "\r\nConnection: close\r\n"));
+	/* HTTP/1.1 keeps the connection: no Connection header at all. */
+	assert_null(strstr(r, "\r\nConnection:"));
 	for (const char *const *h = tc->headers; h && *h; h++) {
 		n = snprintf(want, sizeof(want), "\r\n%s\r\n", *h);
 		assert_true(n > 0 && (size_t)n < sizeof(want));
@@ -803,9 +814,55 @@ static void test_reuse_after_success(void **state)
 	arena_free(a);
 }
 
+/* Three calls to one server: over one connection when the server keeps it,
+ * over fresh ones (transparently) when it closes after each answer or says
+ * Connection: close. */
+static void test_keep_alive(void **state)
+{
+	static const struct {
+		const char *name;
+		bool keep_alive;
+		const char *response;
+		int want_accepts;
+	} cases[] = {
+		{"kept", true, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1},
+		{"kept, chunked", true,
+		 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", 1},
+		{"server closes", false, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 3},
+		{"Connection: close", true,
+		 "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", 3},
+		{"HTTP/1.0", true, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 3},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct canned *s = canned_start(cases[i].response, 0, 0);
+		struct arena *a = arena_new();
+
+		s->keep_alive = cases[i].keep_alive;
+		for (int call = 0; call < 3; call++) {
+			struct httpc_req req = {0};
+			struct httpc_res res;
+
+			req.url = arena_printf(a, "http://127.0.0.1:%d/x", s->port);
+			req.timeout_ms = 2000;
+			if (rtapi_do(a, &req, &res) != 0 || res.status != 200 ||
+			    strcmp(res.body, "ok") != 0)
+				fail_msg("%s: call %d failed: %s", cases[i].name, call, res.error);
+		}
+		if (atomic_load(&s->accepts) != cases[i].want_accepts)
+			fail_msg("%s: %d connections, want %d", cases[i].name,
+			         atomic_load(&s->accepts), cases[i].want_accepts);
+		assert_int_equal(atomic_load(&s->requests), 3);
+		canned_stop(s);
+		arena_free(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_keep_alive),
 	        cmocka_unit_test(test_status_body_headers),
 	        cmocka_unit_test(test_responses),
 	        cmocka_unit_test(test_huge_response),

@@ -162,6 +162,9 @@ void pool_drain(struct pool *p, int timeout_s);
 void pool_free(struct pool *p);
 /* Prometheus text: cold starts, live workers, in-flight, queued, per function. */
 void pool_metrics(struct pool *p, FILE *out);
+/* The function binary name in the colon-separated dirs (--bin-dir): the
+ * first executable regular file dir/name, written to out; NULL when none. */
+const char *pool_find_binary(const char *dirs, const char *name, char *out, size_t outlen);
 
 /* ---- asyncq.c ---- */
 
@@ -199,11 +202,48 @@ struct gw_reply {
 int static_reply(struct MHD_Connection *con, const char *root, const char *method,
 		 const char *url, struct gw_reply *out);
 
+/* Added by static.c's author, shared with storage.c and front.c: */
+/* The Content-Type for a file name by its extension ("; charset=utf-8" for
+ * text), "application/octet-stream" when unknown. Static string. */
+const char *static_content_type(const char *name);
+/* Fills out with status and {"error":{"code":code,"message":message}} (both
+ * the gateway's own constants: not escaped). 0 / -1. */
+int static_error(struct gw_reply *out, unsigned status, const char *code, const char *message);
+/* False when a raw request target (before percent-decoding) has an encoded
+ * slash, backslash, dot or NUL (%2F %5C %2E %00), a raw backslash or a
+ * malformed escape in its path: such a request is a 404 for static files.
+ * NOTE: static_reply and storage_reply take url as the RAW path (still
+ * percent-encoded, no query), as front.c passes it, and decode it once
+ * themselves; static_reply applies this test first. */
+bool static_uri_safe(const char *uri);
+
 struct storage;
 struct storage *storage_new(const struct gw_config *cfg, struct asyncq *q);
 void storage_free(struct storage *s);
 /* url starts with "/storage/". body/len: the PUT body (already capped). */
 int storage_reply(struct storage *s, struct MHD_Connection *con, const char *method,
 		  const char *url, const char *body, size_t len, struct gw_reply *out);
+
+/* ---- front.c: the public server ---- */
+
+struct front;
+/* Listens on cfg->listen (port 0: any) and serves until front_drain();
+ * NULL after logging why. storage may be NULL (an s3:// store: /storage/ is
+ * not served). cfg, t, p and s must outlive the front. */
+struct front *front_new(const struct gw_config *cfg, const struct tpl *t, struct pool *p,
+			struct storage *s);
+/* Where /metrics gets the queue's figures; NULL (no database) leaves them
+ * out. Set once, before traffic. */
+void front_set_asyncq(struct front *f, struct asyncq *q);
+/* "http://127.0.0.1:8080": the address actually bound. Borrowed. */
+const char *front_url(const struct front *f);
+/* Stops accepting: new connections are refused, new requests on open
+ * connections get 503; requests already started go on. */
+void front_quiesce(struct front *f);
+/* Quiesces, waits up to timeout_s for started requests to finish (each
+ * completes its pool_invoke), then closes every connection. */
+void front_drain(struct front *f, int timeout_s);
+/* Stops the server if still running; NULL ok. */
+void front_free(struct front *f);
 
 #endif

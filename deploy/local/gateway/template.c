@@ -497,7 +497,7 @@ static int parse_bucket(struct ctx *c, const yaml_node_t *props, const char **ou
 static int parse_s3(struct ctx *c, struct tpl_function *f, const yaml_node_t *props)
 {
 	yaml_node_t *ev, *filter = NULL, *key = NULL, *rules = NULL;
-	const char *bucket, *prefix = "", *suffix = "";
+	const char *bucket = NULL, *prefix = "", *suffix = "";
 	size_t n;
 
 	if (!props)
