@@ -165,6 +165,9 @@ const struct config_var config_shared_vars[] = {
          "seconds to wait for a database connection"},
         {"DB_STATEMENT_TIMEOUT_MS", "10000", config_parse_long, &g_cfg.db_statement_timeout_ms,
          "statement_timeout of the database session in ms (0: none)"},
+        {"DB_PREPARED_STATEMENTS", "1", config_parse_bool, &g_cfg.db_prepare,
+         "prepare each statement once per session (turn off behind a transaction-pooling "
+         "PgBouncer older than 1.21)"},
         {"MAX_BODY_BYTES", "6M", config_parse_size, &g_cfg.max_body,
          "largest request body accepted (413 above); 6M is the FaaS payload limit"},
         {"LOG_LEVEL", "info", config_parse_level, &g_cfg.log_level, "debug, info, warn or error"},

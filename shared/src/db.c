@@ -34,6 +34,14 @@
 
 static PGconn *db_pg;
 static bool db_in_tx;
+
+/* Statements prepared in the live session, by SQL text; statement i is named
+ * "s<i>". Preparing once and running with PQexecPrepared skips the server's
+ * parse and plan on every warm call (about half the time of a short query).
+ * The cache dies with the session. */
+#define DB_STMT_MAX 128
+static char *db_stmts[DB_STMT_MAX];
+static int db_nstmts;
 static enum db_error db_err;
 static char db_state[6];
 static char db_column[64];
@@ -56,6 +64,42 @@ static void db_drop(void)
 {
 	PQfinish(db_pg);
 	db_pg = NULL;
+	for (int i = 0; i < db_nstmts; i++)
+		free(db_stmts[i]);
+	db_nstmts = 0;
+}
+
+/* Runs sql as a prepared statement of this session (preparing it the first
+ * time), or unprepared when turned off or the cache is full. A failed
+ * prepare is returned as the statement's failure: it carries the same error
+ * the execution would have. */
+static PGresult *db_exec_stmt(PGconn *c, const char *sql, int n, const char *const *params)
+{
+	char name[16];
+	int i = 0;
+
+	if (!g_cfg.db_prepare)
+		return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	while (i < db_nstmts && strcmp(db_stmts[i], sql) != 0)
+		i++;
+	if (i == DB_STMT_MAX)
+		return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "s%d", i);
+	if (i == db_nstmts) {
+		char *copy = strdup(sql);
+		PGresult *p;
+
+		if (!copy)
+			return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+		p = PQprepare(c, name, sql, n, NULL);
+		if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+			free(copy);
+			return p;
+		}
+		PQclear(p);
+		db_stmts[db_nstmts++] = copy;
+	}
+	return PQexecPrepared(c, name, n, params, NULL, NULL, 0);
 }
 
 /* Session options: ours appended to any the connection string carries, so
@@ -225,7 +269,7 @@ static PGresult *db_run(const char *sql, int n, const char *const *params)
 				log_error("db: connection lost inside a transaction");
 			return NULL;
 		}
-		r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+		r = db_exec_stmt(c, sql, n, params);
 		st = PQresultStatus(r);
 		if (r && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
 			return r;

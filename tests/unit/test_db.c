@@ -505,6 +505,35 @@ static void test_no_retry_inside_transaction(void **state)
 	assert_int_equal(server_setup(NULL), 0);
 }
 
+/* With DB_PREPARED_STATEMENTS on, a statement is prepared once per session
+ * and reused; off, nothing is prepared. */
+static void test_prepared_once(void **state)
+{
+	struct arena *a = arena_new();
+	const char *one[1] = {"7"};
+	PGresult *r;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		r = db_query(a, "SELECT $1::int + 1 AS eight", 1, one);
+		assert_non_null(r);
+		assert_string_equal(PQgetvalue(r, 0, 0), "8");
+	}
+	r = db_query(a,
+	             "SELECT count(*) FROM pg_prepared_statements"
+	             " WHERE statement = 'SELECT $1::int + 1 AS eight'",
+	             0, NULL);
+	assert_non_null(r);
+	assert_string_equal(PQgetvalue(r, 0, 0), g_cfg.db_prepare ? "1" : "0");
+	arena_free(a);
+}
+
+static int server_setup_prepared(void **state)
+{
+	g_cfg.db_prepare = true;
+	return server_setup(state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest offline[] = {
@@ -521,15 +550,20 @@ int main(void)
 	        cmocka_unit_test(test_unique_in_transaction),
 	        cmocka_unit_test(test_reconnects_outside_transaction),
 	        cmocka_unit_test(test_no_retry_inside_transaction),
+	        cmocka_unit_test(test_prepared_once),
 	};
 	const char *url = getenv("DATABASE_URL");
 	int failed;
 
 	failed = cmocka_run_group_tests_name("db", offline, NULL, NULL);
-	/* The server group needs a database; tests/integration/test_articles.py
-	 * runs this binary again with one. */
-	if (url && *url)
-		failed += cmocka_run_group_tests_name("db_server", server, server_setup,
-		                                      server_teardown);
+	/* The server groups need a database (tests/run always provides one):
+	 * once with plain statements, once with prepared ones. */
+	if (!url || !*url) {
+		fprintf(stderr, "test_db: DATABASE_URL is not set\n");
+		return 1;
+	}
+	failed += cmocka_run_group_tests_name("db_server", server, server_setup, server_teardown);
+	failed += cmocka_run_group_tests_name("db_server_prepared", server, server_setup_prepared,
+	                                      server_teardown);
 	return failed ? 1 : 0;
 }
