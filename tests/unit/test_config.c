@@ -21,6 +21,7 @@ static const char *const shared_names[] = {
         "DATABASE_URL",
         "DB_CONNECT_TIMEOUT",
         "DB_STATEMENT_TIMEOUT_MS",
+        "DB_PREPARED_STATEMENTS",
         "MAX_BODY_BYTES",
         "LOG_LEVEL",
         "APP_SECRET",
@@ -209,6 +210,7 @@ static void test_shared_defaults(void **state)
 	assert_null(g_cfg.database_url);
 	assert_int_equal(g_cfg.db_connect_timeout_s, 5);
 	assert_int_equal(g_cfg.db_statement_timeout_ms, 10000);
+	assert_true(g_cfg.db_prepare);
 	assert_int_equal(g_cfg.max_body, 6 * 1024 * 1024);
 	assert_int_equal(g_cfg.log_level, LOG_INFO);
 	assert_int_equal(g_cfg.http_connect_timeout_ms, 3000);
