@@ -35,12 +35,17 @@
 static PGconn *db_pg;
 static bool db_in_tx;
 
-/* Statements prepared in the live session, by SQL text; statement i is named
- * "s<i>". Preparing once and running with PQexecPrepared skips the server's
- * parse and plan on every warm call (about half the time of a short query).
- * The cache dies with the session. */
+/* Statements of the live session, by SQL text; statement i is named "s<i>"
+ * once prepared. A statement is prepared the second time it runs: preparing
+ * and then running with PQexecPrepared skips the server's parse and plan on
+ * every warm call (about half the time of a short query), while a cold
+ * start's one-off statements keep their single round trip. The cache dies
+ * with the session. */
 #define DB_STMT_MAX 128
-static char *db_stmts[DB_STMT_MAX];
+static struct {
+	char *sql;
+	bool prepared;
+} db_stmts[DB_STMT_MAX];
 static int db_nstmts;
 static enum db_error db_err;
 static char db_state[6];
@@ -65,14 +70,14 @@ static void db_drop(void)
 	PQfinish(db_pg);
 	db_pg = NULL;
 	for (int i = 0; i < db_nstmts; i++)
-		free(db_stmts[i]);
+		free(db_stmts[i].sql);
 	db_nstmts = 0;
 }
 
-/* Runs sql as a prepared statement of this session (preparing it the first
- * time), or unprepared when turned off or the cache is full. A failed
- * prepare is returned as the statement's failure: it carries the same error
- * the execution would have. */
+/* Runs sql as a prepared statement of this session when it has run before
+ * (preparing it then), else unprepared; always unprepared when turned off or
+ * the cache is full. A failed prepare is returned as the statement's failure:
+ * it carries the same error the execution would have. */
 static PGresult *db_exec_stmt(PGconn *c, const char *sql, int n, const char *const *params)
 {
 	char name[16];
@@ -80,24 +85,23 @@ static PGresult *db_exec_stmt(PGconn *c, const char *sql, int n, const char *con
 
 	if (!g_cfg.db_prepare)
 		return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-	while (i < db_nstmts && strcmp(db_stmts[i], sql) != 0)
+	while (i < db_nstmts && strcmp(db_stmts[i].sql, sql) != 0)
 		i++;
-	if (i == DB_STMT_MAX)
-		return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-	snprintf(name, sizeof(name), "s%d", i);
 	if (i == db_nstmts) {
-		char *copy = strdup(sql);
-		PGresult *p;
-
-		if (!copy)
-			return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-		p = PQprepare(c, name, sql, n, NULL);
-		if (PQresultStatus(p) != PGRES_COMMAND_OK) {
-			free(copy);
-			return p;
+		if (i < DB_STMT_MAX && (db_stmts[i].sql = strdup(sql)) != NULL) {
+			db_stmts[i].prepared = false;
+			db_nstmts++;
 		}
+		return PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	}
+	snprintf(name, sizeof(name), "s%d", i);
+	if (!db_stmts[i].prepared) {
+		PGresult *p = PQprepare(c, name, sql, n, NULL);
+
+		if (PQresultStatus(p) != PGRES_COMMAND_OK)
+			return p;
 		PQclear(p);
-		db_stmts[db_nstmts++] = copy;
+		db_stmts[i].prepared = true;
 	}
 	return PQexecPrepared(c, name, n, params, NULL, NULL, 0);
 }
