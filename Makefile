@@ -9,7 +9,7 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 CC ?= cc
 
-PKGS := libmicrohttpd libpq libcjson libcurl libcrypto
+PKGS := libmicrohttpd libpq libcjson libcurl libcrypto libargon2 md4c-html
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -51,7 +51,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/replay_%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all bootstrap test unit run bench clean format package fuzz
+.PHONY: all bootstrap test unit fixtures run bench clean format package fuzz
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(FUNCTION_BINS) $(TOOL_BINS)
@@ -119,12 +119,16 @@ fuzz: bootstrap
 bootstrap:
 	@deploy/local/bootstrap
 
-# The sanitizer build is what the tests run.
+# The sanitizer build is what the tests run; plain fixtures (build/tests/bin)
+# give the gateway tests a worker that runs under RLIMIT_AS.
 test: bootstrap
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all unit
+	@$(MAKE) --no-print-directory BUILD=build SAN=0 fixtures
 	@tests/run build/san
 
 unit: $(UNIT_BINS) $(FUZZ_REPLAY) $(FIXTURE_BINS)
+
+fixtures: $(FIXTURE_BINS)
 
 run: bootstrap
 	@$(MAKE) --no-print-directory all

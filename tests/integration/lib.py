@@ -195,15 +195,20 @@ def is_error(obj, code=None, field=None):
 
 
 FIXTURE_DIR = os.path.join(os.path.dirname(BIN_DIR.rstrip("/")), "tests", "bin")
+# The same fixtures built without sanitizers (`make test` builds them): a
+# worker that can run under the gateway's RLIMIT_AS.
+PLAIN_FIXTURE_DIR = os.path.join(ROOT, "build", "tests", "bin")
 
 
 class Gateway(Server):
     """build/.../bin/gateway on a free port with template_text as its
     template.yaml (written to a fresh directory, returned as .dir). Functions
     are looked up in BIN_DIR, then the test fixtures (testfn). Extra
-    environment in env (e.g. GW_IDLE_SECONDS=1); args are added flags."""
+    environment in env (e.g. GW_IDLE_SECONDS=1); args are added flags.
+    bin_dir, when given, replaces that search list (e.g. PLAIN_FIXTURE_DIR)."""
 
-    def __init__(self, template_text, env=None, args=None, static_dir=None, port=None):
+    def __init__(self, template_text, env=None, args=None, static_dir=None, port=None,
+                 bin_dir=None):
         port = port or free_port()
         self.dir = os.path.join(TMP, f"gw-{port}")
         os.makedirs(self.dir, exist_ok=True)
@@ -219,7 +224,8 @@ class Gateway(Server):
                       STORAGE_URL="file://" + os.path.join(self.dir, "objects"),
                       TEST_EVENTS_FILE=self.events_file, **(env or {}))
         cmd = [bin_path("gateway"), "--template", self.template,
-               "--bin-dir", f"{BIN_DIR}:{FIXTURE_DIR}", "--static", static_dir] + (args or [])
+               "--bin-dir", bin_dir or f"{BIN_DIR}:{FIXTURE_DIR}",
+               "--static", static_dir] + (args or [])
         super().__init__("gateway", env=genv, cmd=cmd, port=port)
 
     def events(self):

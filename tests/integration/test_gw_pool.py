@@ -2,8 +2,9 @@
 public HTTP port: warm reuse and cold-start counting, the concurrency limit
 and wait queue (429), timeouts (504, worker killed), crashes (502, fresh
 worker), scale to zero, init failures and missing binaries (502), the
-request id and deadline a function sees, the worker environment and memory
-limit, and the loopback Runtime API / Invoke API driven directly."""
+request id and deadline a function sees, the worker environment, the memory
+limit (RLIMIT_AS for a plain worker, none for an AddressSanitizer one), and the
+loopback Runtime API / Invoke API driven directly."""
 import http.client
 import json
 import os
@@ -13,7 +14,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lib import Gateway, is_error, tap, wait_until  # noqa: E402
+from lib import (FIXTURE_DIR, PLAIN_FIXTURE_DIR, Gateway, is_error, tap,  # noqa: E402
+                 wait_until)
 
 TIMEOUT_S = 2
 MEMORY_MB = 128
@@ -36,6 +38,11 @@ ROUTES = """\
           Type: HttpApi
           Properties:
             Path: /api/test/crash
+            Method: GET
+        Alloc:
+          Type: HttpApi
+          Properties:
+            Path: /api/test/alloc
             Method: GET
 """
 
@@ -125,6 +132,19 @@ def environ(pid):
     return {k.decode(): v.decode() for k, v in pairs}
 
 
+def address_limit(pid):
+    """(soft, hard) RLIMIT_AS of pid from /proc/<pid>/limits: ints or "unlimited"."""
+    with open(f"/proc/{pid}/limits") as f:
+        line = [x for x in f if x.startswith("Max address space")][0]
+    return tuple(int(v) if v.isdigit() else v for v in line.split()[3:5])
+
+
+def maps_asan(pid):
+    """Whether the process has the AddressSanitizer runtime mapped."""
+    with open(f"/proc/{pid}/maps") as f:
+        return any("libasan.so" in line for line in f)
+
+
 def raw(addr, method, path, body=None, headers=None):
     host, port = addr.rsplit(":", 1)
     c = http.client.HTTPConnection(host, int(port), timeout=10)
@@ -185,15 +205,76 @@ def test_worker_environment():
     tap.eq("AWS_ENDPOINT_URL_LAMBDA is the Runtime API server",
            env.get("AWS_ENDPOINT_URL_LAMBDA"), "http://" + api.split("/")[0])
     tap.check("APP_SECRET reaches the worker", env.get("APP_SECRET"), "")
-    with open(f"/proc/{pid}/limits") as f:
-        line = [x for x in f if x.startswith("Max address space")][0]
-    limit = line.split()[3]
-    if limit == "unlimited":
-        tap.check("no memory limit only because of ASan", "memory limits off" in gw.log(),
-                  line)
+
+
+def test_asan_worker_unlimited():
+    """The default fixtures are the sanitizer build under `make test`: an ASan
+    worker reserves terabytes of shadow memory, so it runs without RLIMIT_AS
+    and the gateway says why, once for the function."""
+    status, _, body = echo(gw)
+    pid = body.get("pid")
+    tap.eq("echo answers 200", status, 200)
+    exe = os.path.realpath(f"/proc/{pid}/exe")
+    tap.eq("the worker runs the default fixture",
+           exe, os.path.realpath(os.path.join(FIXTURE_DIR, "testfn")))
+    lines = [x for x in gw.log().splitlines() if "function testfn: no memory limit" in x]
+    if maps_asan(pid):
+        tap.eq("an ASan worker has no RLIMIT_AS", address_limit(pid),
+               ("unlimited", "unlimited"))
+        tap.eq("one log line for the function", len(lines), 1)
+        tap.check("saying it is built with AddressSanitizer and needs libasan",
+                  lines and "AddressSanitizer" in lines[0] and "libasan.so" in lines[0] and
+                  exe in lines[0], lines)
     else:
-        tap.eq("RLIMIT_AS is MemorySize plus the allowance", int(limit),
-               (MEMORY_MB + MEM_ALLOWANCE_MB) << 20)
+        # Plain fixtures as the default (tests/run build): the limit applies.
+        tap.eq("a plain worker has RLIMIT_AS = MemorySize + the allowance",
+               address_limit(pid), ((MEMORY_MB + MEM_ALLOWANCE_MB) << 20,) * 2)
+        tap.eq("and no 'no memory limit' line", lines, [])
+
+
+def test_plain_worker_limited():
+    """The ASan gateway hosting the plain (non-sanitized) testfn: RLIMIT_AS is
+    MemorySize + the allowance, and an allocation past it fails in the worker
+    without hurting the gateway."""
+    plain = os.path.join(PLAIN_FIXTURE_DIR, "testfn")
+    if not tap.check("the plain testfn exists (make test builds it)",
+                     os.access(plain, os.X_OK), plain):
+        return
+    g = Gateway(template(with_missing=False), bin_dir=PLAIN_FIXTURE_DIR,
+                env={"LOG_LEVEL": "info"})
+    try:
+        st, _, body = echo(g)
+        tap.eq("the plain worker answers", st, 200)
+        pid = body.get("pid")
+        tap.eq("it runs the plain fixture", os.path.realpath(f"/proc/{pid}/exe"),
+               os.path.realpath(plain))
+        tap.check("without the ASan runtime", not maps_asan(pid), pid)
+        tap.eq("RLIMIT_AS (soft, hard) is MemorySize plus the allowance",
+               address_limit(pid), ((MEMORY_MB + MEM_ALLOWANCE_MB) << 20,) * 2)
+        tap.check("no 'no memory limit' line for a plain binary",
+                  "no memory limit" not in g.log(), g.log()[-2000:])
+
+        st, _, body = g.json("GET", "/api/test/alloc?mb=64")
+        tap.eq("allocating 64 MB of 128 works", st, 200)
+        tap.eq("all of it", (body or {}).get("allocated_mb"), 64)
+
+        st, _, body = g.json("GET", "/api/test/alloc?mb=400")
+        tap.check("allocating 400 MB fails (out of address space)", st != 200, f"{st} {body}")
+        tap.check("as the function's 500 out_of_memory or the gateway's 502",
+                  (st == 500 and is_error(body, "out_of_memory")) or
+                  (st == 502 and is_error(body, "bad_gateway")), f"{st} {body}")
+        hst, _, _ = g.request("GET", "/healthz")
+        tap.eq("the gateway stays healthy", hst, 200)
+        tap.eq("the gateway is still running", g.proc.poll(), None)
+
+        st, _, body = g.json("GET", "/api/test/alloc?mb=1")
+        tap.eq("the next allocation works", st, 200)
+        tap.eq("(1 MB)", (body or {}).get("allocated_mb"), 1)
+        _, _, b2 = echo(g)
+        tap.eq("and its worker is limited too", address_limit(b2.get("pid")),
+               ((MEMORY_MB + MEM_ALLOWANCE_MB) << 20,) * 2)
+    finally:
+        tap.eq("the gateway exits 0", g.stop(), 0)
 
 
 def test_runtime_api_direct():
@@ -387,11 +468,12 @@ def test_disabled_function():
 
 try:
     for t in (test_warm_reuse, test_request_id_and_deadline, test_worker_environment,
-              test_runtime_api_direct, test_concurrency_limit, test_timeout, test_crash,
+              test_asan_worker_unlimited, test_runtime_api_direct, test_concurrency_limit, test_timeout, test_crash,
               test_missing_binary, test_drain_stops_workers):
         tap.run(t)
 finally:
     gw.stop()
-for t in (test_scale_to_zero, test_init_failure, test_disabled_function):
+for t in (test_plain_worker_limited, test_scale_to_zero, test_init_failure,
+          test_disabled_function):
     tap.run(t)
 tap.done()

@@ -33,10 +33,16 @@
  * plus MEM_ALLOWANCE_MB before execve. The allowance covers what Lambda does
  * not count against MemorySize here but RLIMIT_AS does: the mapped binary,
  * glibc, libpq/libcurl/OpenSSL and the main stack (a worker maps about 20 MB of
- * address space before its first allocation). A gateway built with
- * AddressSanitizer runs ASan workers, which reserve terabytes of address
- * space, so the limit is skipped then (one log line at start).
+ * address space before its first allocation). A worker binary built with
+ * AddressSanitizer reserves terabytes of address space (its shadow memory)
+ * and cannot start under any RLIMIT_AS, so the limit is decided per binary:
+ * when a function's binary is resolved, its ELF dynamic section is read, and
+ * a binary that needs libasan.so.N (gcc's dynamic runtime) or names
+ * __asan_init among its dynamic symbols (clang's static runtime) runs without
+ * the limit, with one log line saying why. Anything unreadable or malformed
+ * counts as "not ASan": the limit applies.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -62,17 +68,6 @@
 #include "gateway.h"
 #include "log.h"
 #include "rt.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define POOL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define POOL_ASAN 1
-#endif
-#endif
-#ifndef POOL_ASAN
-#define POOL_ASAN 0
-#endif
 
 #define RUNTIME_PATH     "/2018-06-01/runtime"
 #define INVOKE_PATH      "/2015-03-31/functions/"
@@ -131,6 +126,7 @@ struct fnpool {
 	size_t idx;
 	const struct tpl_function *f;
 	char *bin; /* absolute path; NULL until found */
+	bool asan; /* bin is built with AddressSanitizer: no RLIMIT_AS */
 	char *task_root;
 	char **env; /* NULL-terminated; env[0] is the per-worker runtime API slot */
 	size_t n_env;
@@ -372,10 +368,162 @@ const char *pool_find_binary(const char *dirs, const char *name, char *out, size
 	return NULL;
 }
 
+/* ---- is a binary built with AddressSanitizer? (its ELF dynamic section) ---- */
+
+#define ELF_MAX_PHNUM  512
+#define ELF_MAX_DYN    (64 * 1024)       /* bytes of PT_DYNAMIC looked at */
+#define ELF_MAX_STRTAB (4 * 1024 * 1024) /* bytes of DT_STRTAB */
+
+/* Reads exactly len bytes at off of a file of size bytes. 0 / -1. */
+static int elf_read(int fd, uint64_t size, uint64_t off, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	if (off > size || len > size - off)
+		return -1;
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* The file offset of [addr, addr + len): inside the file image of one PT_LOAD
+ * segment. 0 / -1. */
+static int elf_file_off(const Elf64_Phdr *ph, size_t n, uint64_t addr, uint64_t len,
+                        uint64_t *off)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t rel;
+
+		if (ph[i].p_type != PT_LOAD || addr < ph[i].p_vaddr)
+			continue;
+		rel = addr - ph[i].p_vaddr;
+		if (rel > ph[i].p_filesz || len > ph[i].p_filesz - rel ||
+		    ph[i].p_offset > UINT64_MAX - rel)
+			continue;
+		*off = ph[i].p_offset + rel;
+		return 0;
+	}
+	return -1;
+}
+
+/* Whether the string table (NUL-terminated at len) holds name as a whole
+ * string. */
+static bool elf_has_string(const char *tab, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p = tab, *end = tab + len;
+
+	while (p < end) {
+		const char *hit = memmem(p, (size_t)(end - p), name, nl + 1);
+
+		if (!hit)
+			return false;
+		if (hit == tab || hit[-1] == '\0')
+			return true;
+		p = hit + 1;
+	}
+	return false;
+}
+
+/* Whether the ELF file at path is built with AddressSanitizer: a DT_NEEDED
+ * libasan.so.N (gcc), or __asan_init among its dynamic symbol names (clang
+ * links the runtime statically and exports it). what gets the evidence. Any
+ * read or parse failure (not ELF64 of this byte order, truncated, offsets
+ * outside the file or its segments) is false. */
+static bool elf_is_asan(const char *path, char *what, size_t whatlen)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr *ph = NULL;
+	Elf64_Dyn *dyn = NULL;
+	char *strtab = NULL;
+	size_t ndyn = 0, phnum;
+	uint64_t size, tab_addr = 0, tab_size = 0, tab_off;
+	bool have_tab = false, have_size = false, asan = false;
+	const Elf64_Phdr *dph = NULL;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+		goto out;
+	size = (uint64_t)st.st_size;
+	if (elf_read(fd, size, 0, &eh, sizeof(eh)) != 0 ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+#else
+	    eh.e_ident[EI_DATA] != ELFDATA2MSB ||
+#endif
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
+	    eh.e_phnum > ELF_MAX_PHNUM)
+		goto out;
+	phnum = eh.e_phnum;
+	ph = calloc(phnum, sizeof(*ph));
+	if (!ph || elf_read(fd, size, eh.e_phoff, ph, phnum * sizeof(*ph)) != 0)
+		goto out;
+	for (size_t i = 0; i < phnum; i++) {
+		if (ph[i].p_type == PT_DYNAMIC) {
+			dph = &ph[i];
+			break;
+		}
+	}
+	if (!dph || dph->p_filesz < sizeof(Elf64_Dyn))
+		goto out; /* static: nothing to look at */
+	ndyn = (dph->p_filesz < ELF_MAX_DYN ? dph->p_filesz : ELF_MAX_DYN) / sizeof(*dyn);
+	dyn = calloc(ndyn, sizeof(*dyn));
+	if (!dyn || elf_read(fd, size, dph->p_offset, dyn, ndyn * sizeof(*dyn)) != 0)
+		goto out;
+	for (size_t i = 0; i < ndyn && dyn[i].d_tag != DT_NULL; i++) {
+		if (dyn[i].d_tag == DT_STRTAB) {
+			tab_addr = dyn[i].d_un.d_ptr;
+			have_tab = true;
+		} else if (dyn[i].d_tag == DT_STRSZ) {
+			tab_size = dyn[i].d_un.d_val;
+			have_size = true;
+		}
+	}
+	if (!have_tab || !have_size || tab_size == 0 || tab_size > ELF_MAX_STRTAB ||
+	    elf_file_off(ph, phnum, tab_addr, tab_size, &tab_off) != 0)
+		goto out;
+	strtab = malloc((size_t)tab_size + 1);
+	if (!strtab || elf_read(fd, size, tab_off, strtab, (size_t)tab_size) != 0)
+		goto out;
+	strtab[tab_size] = '\0';
+	for (size_t i = 0; i < ndyn && dyn[i].d_tag != DT_NULL && !asan; i++) {
+		const char *name;
+
+		if (dyn[i].d_tag != DT_NEEDED || dyn[i].d_un.d_val >= tab_size)
+			continue;
+		name = strtab + dyn[i].d_un.d_val;
+		if (strncmp(name, "libasan.so", 10) == 0) {
+			snprintf(what, whatlen, "it needs %s", name);
+			asan = true;
+		}
+	}
+	if (!asan && elf_has_string(strtab, (size_t)tab_size, "__asan_init")) {
+		snprintf(what, whatlen, "it has the symbol __asan_init");
+		asan = true;
+	}
+out:
+	free(strtab);
+	free(dyn);
+	free(ph);
+	close(fd);
+	return asan;
+}
+
 /* Resolves fp->bin (again, if it went missing). 0 when there is one. */
 static int fn_resolve_binary(struct fnpool *fp)
 {
-	char path[PATH_MAX], full[PATH_MAX];
+	char path[PATH_MAX], full[PATH_MAX], why[128];
 	const struct gw_config *cfg = fp->p->cfg;
 	char *slash;
 
@@ -399,6 +547,11 @@ static int fn_resolve_binary(struct fnpool *fp)
 	slash = strrchr(fp->task_root, '/');
 	if (slash && slash != fp->task_root)
 		*slash = '\0';
+	fp->asan = elf_is_asan(fp->bin, why, sizeof(why));
+	if (fp->asan && cfg->memory_limits && fp->f->memory_mb > 0)
+		log_info("function %s: no memory limit: %s is built with AddressSanitizer (%s), "
+		         "which reserves terabytes of address space",
+		         fp->f->name, fp->bin, why);
 	return 0;
 }
 
@@ -598,7 +751,7 @@ static struct worker *worker_spawn(struct fnpool *fp)
 	envp[fp->n_env] = NULL;
 	argv[0] = fp->bin;
 	argv[1] = NULL;
-	if (p->mem_limits && fp->f->memory_mb > 0) {
+	if (p->mem_limits && !fp->asan && fp->f->memory_mb > 0) {
 		mem.rlim_cur = mem.rlim_max =
 		        (rlim_t)(fp->f->memory_mb + MEM_ALLOWANCE_MB) * 1024 * 1024;
 		memp = &mem;
@@ -1499,10 +1652,7 @@ struct pool *pool_new(const struct tpl *t, const struct gw_config *cfg)
 	p->cfg = cfg;
 	p->n = t->n_functions;
 	p->body_cap = cfg->max_body * 2 + 1024 * 1024;
-	p->mem_limits = cfg->memory_limits && !POOL_ASAN;
-	if (cfg->memory_limits && POOL_ASAN)
-		log_info("memory limits off: the gateway and its workers are built with "
-		         "AddressSanitizer, which reserves terabytes of address space");
+	p->mem_limits = cfg->memory_limits;
 	pthread_mutex_init(&p->mu, NULL);
 	if (cond_init_mono(&p->cond) != 0)
 		goto out;

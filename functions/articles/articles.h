@@ -1,0 +1,57 @@
+/* articles.h - the articles function's handlers, one file per concern:
+ *
+ *   public.c    health, list (filters, total, cursor), one article by id or
+ *               slug (tags, prev/next, related), hot, categories, tag cloud,
+ *               quote of the day, view counting
+ *   search.c    full-text search (English and Chinese), the list's q filter
+ *   feeds.c     RSS 2.0, Atom, sitemap.xml
+ *   admin.c     writing articles: create, edit, delete, status, schedule,
+ *               Markdown, slugs, automatic summary and keyword tags
+ *   taxonomy.c  categories and tags CRUD, image upload for the editor
+ *
+ * Every handler follows fn.h: it returns the HTTP status it set in res.
+ */
+#ifndef ARTICLES_H
+#define ARTICLES_H
+
+#include "fn.h"
+
+/* public.c */
+int health_get(struct req *req, struct res *res);
+int articles_list(struct req *req, struct res *res);
+int articles_get(struct req *req, struct res *res);
+int articles_hot(struct req *req, struct res *res);
+int articles_view(struct req *req, struct res *res);
+int categories_list(struct req *req, struct res *res);
+int tags_cloud(struct req *req, struct res *res);
+int quote_today(struct req *req, struct res *res);
+
+/* search.c */
+int articles_search(struct req *req, struct res *res);
+/* The tsquery text for a user's query q (English words and Han bigrams
+ * ANDed), to bind as $n in `search @@ to_tsquery('simple', $n)`; NULL when
+ * q has no searchable term. Arena-owned. */
+const char *search_tsquery(struct arena *a, const char *q);
+
+/* feeds.c */
+int feed_rss(struct req *req, struct res *res);
+int feed_atom(struct req *req, struct res *res);
+int sitemap_xml(struct req *req, struct res *res);
+
+/* admin.c */
+int admin_articles_list(struct req *req, struct res *res);
+int admin_articles_get(struct req *req, struct res *res);
+int admin_articles_create(struct req *req, struct res *res);
+int admin_articles_update(struct req *req, struct res *res);
+int admin_articles_delete(struct req *req, struct res *res);
+
+/* taxonomy.c */
+int categories_create(struct req *req, struct res *res);
+int categories_update(struct req *req, struct res *res);
+int categories_delete(struct req *req, struct res *res);
+int tags_create(struct req *req, struct res *res);
+int tags_update(struct req *req, struct res *res);
+int tags_delete(struct req *req, struct res *res);
+int uploads_create(struct req *req, struct res *res);
+
+#endif
