@@ -41,16 +41,23 @@ def main():
         fenv = dict(os.environ, DATABASE_URL=url, APP_SECRET="bench-secret-0123456789abcdef",
                     LOG_LEVEL="error")
         sh(os.path.join(BIN, "migrate"), os.path.join(ROOT, "sql"), env=fenv)
+        # 10,000 articles; every sixth one is about each topic word, so a
+        # search matches about 1,700 of them.
         subprocess.run(["psql", url, "-qc",
                         "INSERT INTO articles (title, slug, body_md, body_html, summary, status,"
                         " published_at) SELECT 'Article ' || i, 'article-' || i,"
-                        " repeat('text ', 200), '<p>' || repeat('text ', 200) || '</p>',"
-                        " 'summary ' || i, 'published', now() - i * interval '1 minute'"
-                        " FROM generate_series(1, 1000) i"], check=True)
+                        " 'Notes on ' || t || '. ' || repeat('text ', 200),"
+                        " '<p>Notes on ' || t || '. ' || repeat('text ', 200) || '</p>',"
+                        " 'summary ' || i || ' ' || t, 'published', now() - i * interval '1 minute'"
+                        " FROM generate_series(1, 10000) i, LATERAL (SELECT (ARRAY['postgresql',"
+                        " 'serverless', 'gateway', 'thumbnail', '云计算', '函数计算'])"
+                        "[1 + i % 6] AS t) topic"], check=True)
+        subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE articles"], check=True)
         cold(fenv, tmp)
         warm(fenv)
         if os.path.exists(os.path.join(BIN, "gateway")):
             gateway(fenv, tmp)
+            blog(fenv, tmp)
     finally:
         subprocess.run([PG, "stop", pgdir])
         shutil.rmtree(tmp, ignore_errors=True)
@@ -169,6 +176,29 @@ def gateway(env, tmp):
           f"{(g['p50'] / d['p50'] - 1) * 100:+.0f}%, p99 {g['p99'] - d['p99']:+.2f} ms")
     print(f"gateway cold start (first request, worker spawn + DB connect): {cold_ms:.1f} ms")
     print(f"gateway peak RSS under load: {hwm / 1024:.1f} MiB")
+
+
+def blog(env, tmp):
+    """The blog's read paths through the gateway, 10,000 articles, wrk -c32."""
+    gport = 43000 + os.getpid() % 5000
+    genv = dict(env, GATEWAY_ADDR=f"127.0.0.1:{gport}",
+                STORAGE_URL="file://" + os.path.join(tmp, "objects"))
+    gw = subprocess.Popen([os.path.join(BIN, "gateway"), "--template",
+                           os.path.join(ROOT, "deploy/template.yaml"), "--bin-dir", BIN,
+                           "--static", os.path.join(ROOT, "frontend/blog")], env=genv)
+    base = f"http://127.0.0.1:{gport}"
+    try:
+        wait_http(base + "/healthz")
+        for name, path in (("article list", "/api/articles?limit=20"),
+                           ("article by slug", "/api/articles/article-5000"),
+                           ("search", "/api/search?q=serverless")):
+            wait_http(base + path)
+            r = wrk(base + path, 32)
+            print(f"blog via gateway, {name} ({path}, wrk -c32): {r['rps']:.0f} req/s, "
+                  f"p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, {r['errors']} non-2xx")
+    finally:
+        gw.terminate()
+        gw.wait()
 
 
 main()

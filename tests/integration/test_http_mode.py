@@ -76,8 +76,8 @@ def test_routing_and_errors(srv):
     tap.check("404 body is the error JSON", is_error(obj), obj)
     tap.check("404 is JSON", hdrs.get("content-type", "").startswith("application/json"), hdrs)
 
-    status, hdrs, obj = srv.json("POST", "/api/articles", body={"x": 1})
-    tap.eq("POST /api/articles is 405", status, 405)
+    status, hdrs, obj = srv.json("POST", "/api/health", body={"x": 1})
+    tap.eq("POST /api/health is 405", status, 405)
     tap.check("405 has an Allow header with GET", "GET" in hdrs.get("allow", ""), hdrs)
     tap.check("405 body is the error JSON", is_error(obj), obj)
 
@@ -101,19 +101,19 @@ def test_head(srv):
 
 
 def test_body_limit(srv):
-    status, hdrs, obj = srv.json("POST", "/api/articles", body="x" * 2000,
+    status, hdrs, obj = srv.json("POST", "/api/health", body="x" * 2000,
                                  headers={"Content-Type": "text/plain"})
     tap.eq("body over MAX_BODY_BYTES is 413", status, 413)
     tap.check("413 code payload_too_large", is_error(obj, "payload_too_large"), obj)
     tap.check("413 carries a request id", re.fullmatch(r"[0-9a-f]{32}", hdrs.get("x-request-id", "")) is not None, hdrs)
 
-    status, _, obj = srv.json("POST", "/api/articles", body="x" * 1024,
+    status, _, obj = srv.json("POST", "/api/health", body="x" * 1024,
                               headers={"Content-Type": "text/plain"})
     tap.eq("body of exactly MAX_BODY_BYTES passes to the router (405)", status, 405)
 
     # The limit is enforced from Content-Length before the body is sent.
     s = socket.create_connection(("127.0.0.1", srv.port), 10)
-    s.sendall(b"POST /api/articles HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n")
+    s.sendall(b"POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n")
     data = b""
     while True:
         chunk = s.recv(65536)
@@ -127,7 +127,7 @@ def test_body_limit(srv):
 
     # A chunked body with no length is cut at the limit too.
     chunk = b"x" * 800
-    req = (b"POST /api/articles HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+    req = (b"POST /api/health HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
            b"Connection: close\r\n\r\n")
     for _ in range(3):
         req += b"%x\r\n%s\r\n" % (len(chunk), chunk)
@@ -232,7 +232,7 @@ def test_graceful_sigterm():
 
         body = b'{"title":"' + b"y" * 80 + b'"}'
         s = socket.create_connection(("127.0.0.1", srv.port), 15)
-        s.sendall(b"POST /api/articles HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        s.sendall(b"POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                   b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
         s.sendall(body[:40])
         time.sleep(0.3)

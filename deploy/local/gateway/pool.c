@@ -395,8 +395,7 @@ static int elf_read(int fd, uint64_t size, uint64_t off, void *buf, size_t len)
 
 /* The file offset of [addr, addr + len): inside the file image of one PT_LOAD
  * segment. 0 / -1. */
-static int elf_file_off(const Elf64_Phdr *ph, size_t n, uint64_t addr, uint64_t len,
-                        uint64_t *off)
+static int elf_file_off(const Elf64_Phdr *ph, size_t n, uint64_t addr, uint64_t len, uint64_t *off)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint64_t rel;
@@ -462,8 +461,7 @@ static bool elf_is_asan(const char *path, char *what, size_t whatlen)
 #else
 	    eh.e_ident[EI_DATA] != ELFDATA2MSB ||
 #endif
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
-	    eh.e_phnum > ELF_MAX_PHNUM)
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > ELF_MAX_PHNUM)
 		goto out;
 	phnum = eh.e_phnum;
 	ph = calloc(phnum, sizeof(*ph));
