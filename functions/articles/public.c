@@ -1,12 +1,31 @@
-/* public.c - the public side of the blog: health, article list, one article.
+/* public.c - the public side of the blog: health, the article list (filters,
+ * total, keyset cursor), one article (tags, prev/next, related), the hot list,
+ * categories, the tag cloud, the quote of the day and view counting.
  *
  * Readers see an article when it is published or scheduled and its
- * published_at has come; drafts and future articles answer 404 / are not
- * listed. The list pages with an opaque keyset cursor on (published_at, id),
- * so a page never repeats or skips an article when new ones appear.
+ * published_at has come; drafts and future articles answer 404 and appear in
+ * no list, count, neighbour or related list. The list pages with an opaque
+ * keyset cursor on (published_at, id), so a page never repeats or skips an
+ * article when new ones appear; a cursor carries a fingerprint of the filters
+ * it was issued for, and is refused under other filters.
+ *
+ * Index use (checked with EXPLAIN on 003's indexes):
+ *   list           articles_public_idx (published_at DESC, id DESC)
+ *   ?category=     articles_category_idx (category_id, published_at, id), or
+ *                  articles_public_idx when the category is common
+ *   ?tag=          article_tags_tag_idx (tag_id, article_id), then the pkey
+ *   hot            articles_hot_idx (view_count DESC, id DESC)
+ *   prev/next      articles_public_idx, one row each way
+ *   related        candidates from article_tags_tag_idx and the GIN index
+ *                  articles_terms_idx (sql/005_public_indexes.sql); ~10 ms at
+ *                  20k articles
+ *   counts         "total", categories and the tag cloud count their rows
+ *                  (a scan; a few ms at 20k articles)
+ *   view counting  article_views pkey; pruning article_views_window_idx
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,19 +35,242 @@
 #include <cJSON.h>
 
 #include "arena.h"
+#include "config.h"
+#include "crypto.h"
 #include "cursor.h"
 #include "db.h"
 #include "fn.h"
+#include "json.h"
+#include "log.h"
 #include "articles.h"
 
 /* The SQL is defined at the end of the file; handlers name it. */
 static const char *const SQL_HEALTH;
-static const char *const SQL_LIST_FIRST;
-static const char *const SQL_LIST_AFTER;
-static const char *const SQL_GET;
+static const char *const SQL_LIST_SELECT;
+static const char *const SQL_LIST_ORDER;
+static const char *const SQL_COUNT_SELECT;
+static const char *const SQL_GET_BY_ID;
+static const char *const SQL_GET_BY_SLUG;
+static const char *const SQL_HOT;
+static const char *const SQL_VIEW;
+static const char *const SQL_VIEW_PRUNE;
+static const char *const SQL_CATEGORIES;
+static const char *const SQL_TAGS;
+static const char *const SQL_QUOTE;
 
 #define ARTICLES_LIMIT_DEFAULT 20
 #define ARTICLES_LIMIT_MAX     100
+#define HOT_LIMIT_DEFAULT      10
+#define HOT_LIMIT_MAX          50
+#define TAGS_LIMIT_DEFAULT     50
+#define TAGS_LIMIT_MAX         200
+/* Filter values longer than this are refused before any query (bytes). */
+#define FILTER_MAX_BYTES 400
+/* Slugs are at most 200 characters (001/003); longer ones name nothing. */
+#define SLUG_MAX_CHARS 200
+/* Bytes of sha256 kept as the cursor's filter fingerprint. */
+#define CURSOR_FP_BYTES 8
+
+/* ---- configuration (read on first use) ---- */
+
+static long view_window_minutes = 60;
+static long view_prune_one_in = 100;
+
+/* 1..10080 minutes (a week). */
+static int parse_window(const char *v, void *dest, char *err, size_t errlen)
+{
+	long n;
+
+	if (config_parse_long(v, &n, err, errlen) != 0 || n < 1 || n > 10080) {
+		snprintf(err, errlen, "must be an integer from 1 to 10080");
+		return -1;
+	}
+	*(long *)dest = n;
+	return 0;
+}
+
+static const struct config_var public_vars[] = {
+        {"VIEW_WINDOW_MINUTES", "60", parse_window, &view_window_minutes,
+         "a client's views of one article count once per window of this many minutes"},
+        {"VIEW_PRUNE_ONE_IN", "100", config_parse_long, &view_prune_one_in,
+         "1 in N view requests deletes view records older than two windows (0: never)"},
+};
+
+/* Loads public_vars once; 0, or -1 after logging the bad variable. */
+static int public_config(void)
+{
+	static int state; /* 0 unread, 1 ok, -1 bad */
+	char err[200];
+
+	if (state == 0) {
+		state = 1;
+		if (config_load(public_vars, sizeof(public_vars) / sizeof(public_vars[0]), err,
+		                sizeof(err)) != 0) {
+			log_error("articles config: %s", err);
+			state = -1;
+		}
+	}
+	return state == 1 ? 0 : -1;
+}
+
+/* ---- helpers ---- */
+
+/* The list's filters as given (NULL when absent or empty). */
+struct list_filter {
+	const char *category;
+	const char *tag;
+	const char *q;
+};
+
+/* Optional text query parameter: NULL when absent or empty; -1 (400 naming
+ * it) when not UTF-8 or too long. */
+static int query_text(struct req *req, struct res *res, const char *name, const char **out)
+{
+	const char *v = req_query(req, name);
+
+	*out = NULL;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (strlen(v) > FILTER_MAX_BYTES || json_utf8_len(v) < 0) {
+		res_errorf(res, 400, "invalid_parameter", name,
+		           "%s must be UTF-8 text of at most %d bytes", name, FILTER_MAX_BYTES);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Hex fingerprint of the filters, "" when there are none: a cursor issued
+ * under one set of filters must not page another list. */
+static const char *filter_fingerprint(struct arena *a, const struct list_filter *f)
+{
+	unsigned char h[32];
+	char *s;
+
+	if (!f->category && !f->tag && !f->q)
+		return "";
+	s = arena_printf(a, "c%zu:%s|t%zu:%s|q%zu:%s", f->category ? strlen(f->category) : 0,
+	                 f->category ? f->category : "", f->tag ? strlen(f->tag) : 0,
+	                 f->tag ? f->tag : "", f->q ? strlen(f->q) : 0, f->q ? f->q : "");
+	crypto_sha256(s, strlen(s), h);
+	return crypto_hex(a, h, CURSOR_FP_BYTES);
+}
+
+/* Cursor payload "<published_at epoch microseconds>,<id>[,<fingerprint>]" to
+ * the two SQL parameters (an exact UTC timestamp literal and the id). 0, -1
+ * when malformed, -2 when issued under other filters. */
+static int articles_cursor_params(struct arena *a, const char *cursor, const char *fp, char **ts,
+                                  char **id)
+{
+	const char *p = cursor_decode(a, cursor);
+	const char *have_fp = "";
+	long long us, n, secs, frac;
+	struct tm tm;
+	time_t t;
+	char *end;
+
+	if (!p || !((p[0] >= '0' && p[0] <= '9') || p[0] == '-'))
+		return -1;
+	errno = 0;
+	us = strtoll(p, &end, 10);
+	if (errno || end == p || *end != ',' || !(end[1] >= '0' && end[1] <= '9'))
+		return -1;
+	p = end + 1;
+	n = strtoll(p, &end, 10);
+	if (errno || n < 1)
+		return -1;
+	if (*end == ',') {
+		have_fp = end + 1;
+		if (strlen(have_fp) != 2 * CURSOR_FP_BYTES ||
+		    strspn(have_fp, "0123456789abcdef") != 2 * CURSOR_FP_BYTES)
+			return -1;
+	} else if (*end) {
+		return -1;
+	}
+	if (strcmp(have_fp, fp) != 0)
+		return -2;
+	secs = us / 1000000;
+	frac = us % 1000000;
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	t = (time_t)secs;
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999)
+		return -1;
+	*ts = arena_printf(a, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900,
+	                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	*id = arena_printf(a, "%lld", n);
+	return 0;
+}
+
+/* The filters' WHERE clauses (constant SQL, $n numbered from params[*n]),
+ * appended to sql; their values appended to params. */
+static char *list_where(struct arena *a, const char *sql, const struct list_filter *f,
+                        const char *tsq, const char **params, int *n)
+{
+	if (f->category) {
+		params[*n] = f->category;
+		*n += 1;
+		sql = arena_printf(
+		        a, "%s AND a.category_id = (SELECT id FROM categories WHERE slug = $%d)",
+		        sql, *n);
+	}
+	if (f->tag) {
+		params[*n] = f->tag;
+		*n += 1;
+		sql = arena_printf(a,
+		                   "%s AND a.id IN (SELECT x.article_id FROM article_tags x"
+		                   " WHERE x.tag_id = (SELECT id FROM tags WHERE slug = $%d))",
+		                   sql, *n);
+	}
+	if (tsq) {
+		params[*n] = tsq;
+		*n += 1;
+		sql = arena_printf(a, "%s AND a.search @@ to_tsquery('simple', $%d)", sql, *n);
+	}
+	return (char *)sql;
+}
+
+/* Lower-case hex HMAC(APP_SECRET, client ip "\n" user agent): the client's
+ * identity for view counting, never stored raw. The ip is X-Forwarded-For's
+ * first entry when present (the gateway sets it), else the peer address. */
+static const char *client_hash(struct req *req)
+{
+	const char *xff = req_header(req, "x-forwarded-for");
+	const char *ua = req_header(req, "user-agent");
+	const char *key = g_cfg.app_secret ? g_cfg.app_secret : "";
+	const char *ip = req->source_ip ? req->source_ip : "";
+	unsigned char mac[32];
+	char *msg;
+
+	if (xff && *xff) {
+		size_t start = strspn(xff, " \t");
+		size_t len = strcspn(xff + start, ",");
+
+		while (len > 0 && (xff[start + len - 1] == ' ' || xff[start + len - 1] == '\t'))
+			len--;
+		if (len > 0)
+			ip = arena_strndup(req->arena, xff + start, len);
+	}
+	msg = arena_printf(req->arena, "%s\n%s", ip, ua ? ua : "");
+	crypto_hmac_sha256(key, strlen(key), msg, strlen(msg), mac);
+	return crypto_hex(req->arena, mac, sizeof(mac));
+}
+
+/* Rows as list items: the cursor column page_us is dropped. */
+static cJSON *list_items(const PGresult *r, int max)
+{
+	cJSON *items = cJSON_CreateArray();
+
+	for (int i = 0; i < PQntuples(r) && i < max; i++) {
+		cJSON *item = db_row_json(r, i);
+
+		cJSON_DeleteItemFromObject(item, "page_us");
+		cJSON_AddItemToArray(items, item);
+	}
+	return items;
+}
 
 /* ---- handlers ---- */
 
@@ -54,108 +296,207 @@ int health_get(struct req *req, struct res *res)
 	return res_json(res, 503, root);
 }
 
-/* Cursor payload "<published_at epoch microseconds>,<id>" to the two SQL
- * parameters (an exact UTC timestamp literal and the id). */
-static int articles_cursor_params(struct arena *a, const char *cursor, char **ts, char **id)
-{
-	const char *p = cursor_decode(a, cursor);
-	long long us, n, secs, frac;
-	struct tm tm;
-	time_t t;
-	char *end;
-
-	if (!p || !((p[0] >= '0' && p[0] <= '9') || p[0] == '-'))
-		return -1;
-	errno = 0;
-	us = strtoll(p, &end, 10);
-	if (errno || end == p || *end != ',' || !(end[1] >= '0' && end[1] <= '9'))
-		return -1;
-	p = end + 1;
-	n = strtoll(p, &end, 10);
-	if (errno || *end || n < 1)
-		return -1;
-	secs = us / 1000000;
-	frac = us % 1000000;
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999)
-		return -1;
-	*ts = arena_printf(a, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900,
-	                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-	*id = arena_printf(a, "%lld", n);
-	return 0;
-}
-
-/* Public list, newest first: ?limit=1..100 (20), ?cursor=next_cursor. */
+/* Public list, newest first: ?limit=1..100 (20), ?cursor=next_cursor,
+ * ?category=<slug>, ?tag=<slug>, ?q=<text>; "total" counts every match. */
 int articles_list(struct req *req, struct res *res)
 {
 	const char *cursor = req_query(req, "cursor");
-	const char *params[3] = {NULL, NULL, NULL};
-	char *ts = NULL, *id = NULL, *limit_s;
-	cJSON *root, *items;
-	PGresult *r;
+	const char *params[6] = {NULL};
+	const char *tsq = NULL, *fp;
+	struct list_filter f;
+	char *ts = NULL, *id = NULL, *sql, *count_sql;
+	cJSON *root;
+	PGresult *r, *c;
 	uint64_t limit;
-	int rows;
+	int n = 0, rows, rc;
 
 	if (req_query_u64(req, res, "limit", ARTICLES_LIMIT_DEFAULT, 1, ARTICLES_LIMIT_MAX, &limit))
 		return res->status;
-	if (cursor && articles_cursor_params(req->arena, cursor, &ts, &id))
-		return res_error(res, 400, "invalid_cursor",
-		                 "the cursor is malformed or was not issued by this server",
-		                 "cursor");
-	/* One row more than asked tells whether another page exists. */
-	limit_s = arena_printf(req->arena, "%" PRIu64, limit + 1);
-	if (cursor) {
-		params[0] = ts;
-		params[1] = id;
-		params[2] = limit_s;
-		r = db_query(req->arena, SQL_LIST_AFTER, 3, params);
-	} else {
-		params[0] = limit_s;
-		r = db_query(req->arena, SQL_LIST_FIRST, 1, params);
+	if (query_text(req, res, "category", &f.category) || query_text(req, res, "tag", &f.tag) ||
+	    query_text(req, res, "q", &f.q))
+		return res->status;
+	fp = filter_fingerprint(req->arena, &f);
+	if (cursor && (rc = articles_cursor_params(req->arena, cursor, fp, &ts, &id)) != 0)
+		return res_error(
+		        res, 400, "invalid_cursor",
+		        rc == -2 ? "the cursor was issued for other filters"
+		                 : "the cursor is malformed or was not issued by this server",
+		        "cursor");
+	if (f.q && (tsq = search_tsquery(req->arena, f.q)) == NULL) {
+		/* No searchable term: nothing matches. */
+		root = cJSON_CreateObject();
+		cJSON_AddArrayToObject(root, "items");
+		cJSON_AddNullToObject(root, "next_cursor");
+		cJSON_AddNumberToObject(root, "total", 0);
+		return res_json(res, 200, root);
 	}
+
+	/* The count: the filters only. */
+	count_sql = list_where(req->arena, SQL_COUNT_SELECT, &f, tsq, params, &n);
+	c = db_query(req->arena, count_sql, n, params);
+	if (!c)
+		return db_fail(res);
+
+	/* The page: filters, then the keyset, then one row more than asked to
+	 * tell whether another page exists. */
+	n = 0;
+	sql = list_where(req->arena, SQL_LIST_SELECT, &f, tsq, params, &n);
+	if (cursor) {
+		params[n] = ts;
+		params[n + 1] = id;
+		n += 2;
+		sql = arena_printf(
+		        req->arena,
+		        "%s AND (a.published_at, a.id) < ($%d::timestamptz, $%d::bigint)", sql,
+		        n - 1, n);
+	}
+	params[n++] = arena_printf(req->arena, "%" PRIu64, limit + 1);
+	sql = arena_printf(req->arena, "%s%s $%d::int", sql, SQL_LIST_ORDER, n);
+	r = db_query(req->arena, sql, n, params);
 	if (!r)
 		return db_fail(res);
 
 	rows = PQntuples(r);
 	root = cJSON_CreateObject();
-	items = cJSON_AddArrayToObject(root, "items");
-	for (int i = 0; i < rows && (uint64_t)i < limit; i++) {
-		cJSON *item = db_row_json(r, i);
-
-		cJSON_DeleteItemFromObject(item, "page_us");
-		cJSON_AddItemToArray(items, item);
-	}
+	cJSON_AddItemToObject(root, "items", list_items(r, (int)limit));
 	if ((uint64_t)rows > limit) {
 		int last = (int)limit - 1;
-		char *payload = arena_printf(req->arena, "%s,%s", PQgetvalue(r, last, 8),
-		                             PQgetvalue(r, last, 0));
+		int us_col = PQfnumber(r, "page_us");
+		char *payload = arena_printf(req->arena, "%s,%s%s%s", PQgetvalue(r, last, us_col),
+		                             PQgetvalue(r, last, 0), *fp ? "," : "", fp);
 
 		cJSON_AddStringToObject(root, "next_cursor", cursor_encode(req->arena, payload));
 	} else {
 		cJSON_AddNullToObject(root, "next_cursor");
 	}
+	cJSON_AddNumberToObject(root, "total", strtod(PQgetvalue(c, 0, 0), NULL));
 	return res_json(res, 200, root);
 }
 
-/* One public article by id, with its body (Markdown and rendered HTML). */
+/* One public article by id (all digits) or by slug, with its body, category,
+ * tags, prev (the older neighbour), next (the newer one) and related. */
 int articles_get(struct req *req, struct res *res)
 {
+	const char *v = req_param(req, "id");
 	const char *params[1];
 	PGresult *r;
 	uint64_t id;
 
-	if (req_param_u64(req, res, "id", 1, INT64_MAX, &id))
-		return res->status;
-	params[0] = arena_printf(req->arena, "%" PRIu64, id);
-	r = db_query(req->arena, SQL_GET, 1, params);
+	if (v && *v && v[strspn(v, "0123456789")] == '\0') {
+		if (req_param_u64(req, res, "id", 1, INT64_MAX, &id))
+			return res->status;
+		params[0] = arena_printf(req->arena, "%" PRIu64, id);
+		r = db_query(req->arena, SQL_GET_BY_ID, 1, params);
+	} else {
+		long chars = v ? json_utf8_len(v) : -1;
+
+		if (chars < 1 || chars > SLUG_MAX_CHARS)
+			return res_error(res, 404, "not_found", "no such article", NULL);
+		params[0] = v;
+		r = db_query(req->arena, SQL_GET_BY_SLUG, 1, params);
+	}
 	if (!r)
 		return db_fail(res);
 	if (PQntuples(r) == 0)
 		return res_error(res, 404, "not_found", "no such article", NULL);
+	return res_json(res, 200, db_row_json(r, 0));
+}
+
+/* The most viewed public articles: ?limit=1..50 (10), view_count desc, id desc. */
+int articles_hot(struct req *req, struct res *res)
+{
+	const char *params[1];
+	cJSON *root;
+	PGresult *r;
+	uint64_t limit;
+
+	if (req_query_u64(req, res, "limit", HOT_LIMIT_DEFAULT, 1, HOT_LIMIT_MAX, &limit))
+		return res->status;
+	params[0] = arena_printf(req->arena, "%" PRIu64, limit);
+	r = db_query(req->arena, SQL_HOT, 1, params);
+	if (!r)
+		return db_fail(res);
+	root = cJSON_CreateObject();
+	cJSON_AddItemToObject(root, "items", list_items(r, (int)limit));
+	return res_json(res, 200, root);
+}
+
+/* Counts a view of a public article: once per client (HMAC of ip and user
+ * agent) per VIEW_WINDOW_MINUTES window. 204; 404 when not public. */
+int articles_view(struct req *req, struct res *res)
+{
+	const char *params[3];
+	PGresult *r;
+	uint64_t id;
+	uint32_t dice = 1;
+
+	if (public_config())
+		return res_error(res, 500, "internal", "the function is misconfigured", NULL);
+	if (req_param_u64(req, res, "id", 1, INT64_MAX, &id))
+		return res->status;
+	params[0] = arena_printf(req->arena, "%" PRIu64, id);
+	params[1] = client_hash(req);
+	params[2] = arena_printf(req->arena, "%ld", view_window_minutes);
+	/* One statement: the insert and the bump commit together or not at all. */
+	r = db_query(req->arena, SQL_VIEW, 3, params);
+	if (!r)
+		return db_fail(res);
+	if (strcmp(PQgetvalue(r, 0, 0), "0") == 0)
+		return res_error(res, 404, "not_found", "no such article", NULL);
+
+	/* Now and then, forget views older than two windows. A failure here
+	 * costs nothing but table size: the view itself was counted. */
+	if (view_prune_one_in > 0 && crypto_random(&dice, sizeof(dice)) == 0 &&
+	    dice % (uint32_t)view_prune_one_in == 0) {
+		if (db_exec(req->arena, SQL_VIEW_PRUNE, 1, &params[2]) < 0)
+			log_warn("article_views prune failed");
+	}
+	return res_empty(res, 204);
+}
+
+/* Every category by sort_order, name, with its count of public articles. */
+int categories_list(struct req *req, struct res *res)
+{
+	PGresult *r = db_query(req->arena, SQL_CATEGORIES, 0, NULL);
+	cJSON *root;
+
+	if (!r)
+		return db_fail(res);
+	root = cJSON_CreateObject();
+	cJSON_AddItemToObject(root, "items", db_rows_json(r));
+	return res_json(res, 200, root);
+}
+
+/* The tag cloud: tags on at least one public article, most used first, then
+ * by name; ?limit=1..200 (50). */
+int tags_cloud(struct req *req, struct res *res)
+{
+	const char *params[1];
+	cJSON *root;
+	PGresult *r;
+	uint64_t limit;
+
+	if (req_query_u64(req, res, "limit", TAGS_LIMIT_DEFAULT, 1, TAGS_LIMIT_MAX, &limit))
+		return res->status;
+	params[0] = arena_printf(req->arena, "%" PRIu64, limit);
+	r = db_query(req->arena, SQL_TAGS, 1, params);
+	if (!r)
+		return db_fail(res);
+	root = cJSON_CreateObject();
+	cJSON_AddItemToObject(root, "items", db_rows_json(r));
+	return res_json(res, 200, root);
+}
+
+/* The quote of the UTC day: quotes by id, index = days since 1970 mod count;
+ * the same all day for everyone. 404 when there are no quotes. */
+int quote_today(struct req *req, struct res *res)
+{
+	PGresult *r = db_query(req->arena, SQL_QUOTE, 0, NULL);
+
+	if (!r)
+		return db_fail(res);
+	if (PQntuples(r) == 0)
+		return res_error(res, 404, "not_found", "there are no quotes", NULL);
 	return res_json(res, 200, db_row_json(r, 0));
 }
 
@@ -164,29 +505,130 @@ int articles_get(struct req *req, struct res *res)
 /* clang-format off */
 static const char *const SQL_HEALTH = "SELECT 1";
 
-/* Visible to readers: published or scheduled, and its time has come.
- * Column 8 (page_us) feeds the cursor and is not sent. */
-#define ARTICLES_LIST_COLUMNS \
-	"SELECT id, title, slug, summary, cover_url, published_at, updated_at, view_count," \
-	"  (extract(epoch FROM published_at) * 1000000)::bigint AS page_us" \
-	" FROM articles" \
-	" WHERE status IN ('published', 'scheduled') AND published_at <= now()"
+/* Visible to readers: published or scheduled (status is one of three, by
+ * the articles_status_valid check, so `<> 'draft'` says it and matches the
+ * partial indexes of 001/003 exactly), and its time has come. */
+#define PUBLIC(t) " " t ".status <> 'draft' AND " t ".published_at <= now()"
 
-static const char *const SQL_LIST_FIRST =
-	ARTICLES_LIST_COLUMNS
-	" ORDER BY published_at DESC, id DESC"
-	" LIMIT $1::int";
+#define CATEGORY_JSON(c) \
+	"json_build_object('id', " c ".id, 'name', " c ".name, 'slug', " c ".slug)"
 
-static const char *const SQL_LIST_AFTER =
-	ARTICLES_LIST_COLUMNS
-	"  AND (published_at, id) < ($1::timestamptz, $2::bigint)"
-	" ORDER BY published_at DESC, id DESC"
-	" LIMIT $3::int";
+/* A list item; page_us feeds the cursor and is not sent. */
+#define LIST_COLUMNS \
+	"SELECT a.id, a.title, a.slug, a.summary, a.cover_url, a.published_at, a.updated_at," \
+	"  a.view_count," \
+	"  CASE WHEN c.id IS NULL THEN NULL ELSE " CATEGORY_JSON("c") " END AS category," \
+	"  COALESCE((SELECT json_agg(json_build_object('name', t.name, 'slug', t.slug)" \
+	"             ORDER BY t.name)" \
+	"    FROM article_tags x JOIN tags t ON t.id = x.tag_id WHERE x.article_id = a.id)," \
+	"   '[]') AS tags," \
+	"  (extract(epoch FROM a.published_at) * 1000000)::bigint AS page_us" \
+	" FROM articles a LEFT JOIN categories c ON c.id = a.category_id" \
+	" WHERE" PUBLIC("a")
 
-static const char *const SQL_GET =
-	"SELECT id, title, slug, summary, body_md, body_html, cover_url, published_at,"
-	"  created_at, updated_at, view_count"
-	" FROM articles"
-	" WHERE id = $1::bigint AND status IN ('published', 'scheduled')"
-	"  AND published_at <= now()";
+/* Filters and the keyset are appended (list_where), then SQL_LIST_ORDER
+ * and the limit parameter. */
+static const char *const SQL_LIST_SELECT = LIST_COLUMNS;
+static const char *const SQL_LIST_ORDER = " ORDER BY a.published_at DESC, a.id DESC LIMIT";
+static const char *const SQL_COUNT_SELECT =
+	"SELECT count(*) FROM articles a WHERE" PUBLIC("a");
+
+/* One article: a is the article; prev/next are its true neighbours in
+ * (published_at, id) order among public articles; related ranks the other
+ * public articles by shared tags, then shared terms, then recency, and keeps
+ * up to 5 that share anything. */
+#define RELATED_TIME(r) \
+	"to_char(" r ".published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* Candidates: articles sharing a tag with a (article_tags_tag_idx) or a
+ * term (articles_terms_idx, 005); only they are scored. */
+#define RELATED \
+	"  COALESCE((SELECT json_agg(json_build_object('id', s.id, 'slug', s.slug," \
+	"              'title', s.title, 'summary', s.summary, 'cover_url', s.cover_url," \
+	"              'published_at', " RELATED_TIME("s") ")" \
+	"             ORDER BY s.shared_tags DESC, s.shared_terms DESC, s.published_at DESC," \
+	"              s.id DESC)" \
+	"    FROM (SELECT r.id, r.slug, r.title, r.summary, r.cover_url, r.published_at," \
+	"            (SELECT count(*) FROM article_tags y JOIN article_tags z" \
+	"              ON z.tag_id = y.tag_id AND z.article_id = a.id" \
+	"              WHERE y.article_id = r.id) AS shared_tags," \
+	"            cardinality(ARRAY(SELECT unnest(r.terms) INTERSECT" \
+	"              SELECT unnest(a.terms))) AS shared_terms" \
+	"          FROM (SELECT y.article_id FROM article_tags z" \
+	"                 JOIN article_tags y ON y.tag_id = z.tag_id WHERE z.article_id = a.id" \
+	"                UNION" \
+	"                SELECT t.id FROM articles t" \
+	"                 WHERE t.terms && a.terms AND" PUBLIC("t") ") cand (id)" \
+	"           JOIN articles r ON r.id = cand.id" \
+	"          WHERE" PUBLIC("r") " AND r.id <> a.id" \
+	"          ORDER BY shared_tags DESC, shared_terms DESC, r.published_at DESC," \
+	"           r.id DESC" \
+	"          LIMIT 5) s)," \
+	"   '[]') AS related"
+
+#define ARTICLE_ONE(match) \
+	"WITH a AS (SELECT * FROM articles a WHERE " match " AND" PUBLIC("a") ")" \
+	" SELECT a.id, a.title, a.slug, a.summary, a.body_md, a.body_html, a.cover_url," \
+	"  a.published_at, a.created_at, a.updated_at, a.view_count," \
+	"  (SELECT " CATEGORY_JSON("c") " FROM categories c WHERE c.id = a.category_id)" \
+	"   AS category," \
+	"  COALESCE((SELECT json_agg(json_build_object('name', t.name, 'slug', t.slug," \
+	"              'source', x.source) ORDER BY x.source DESC, t.name)" \
+	"    FROM article_tags x JOIN tags t ON t.id = x.tag_id WHERE x.article_id = a.id)," \
+	"   '[]') AS tags," \
+	"  (SELECT json_build_object('id', p.id, 'slug', p.slug, 'title', p.title)" \
+	"    FROM articles p WHERE" PUBLIC("p") \
+	"     AND (p.published_at, p.id) < (a.published_at, a.id)" \
+	"    ORDER BY p.published_at DESC, p.id DESC LIMIT 1) AS prev," \
+	"  (SELECT json_build_object('id', p.id, 'slug', p.slug, 'title', p.title)" \
+	"    FROM articles p WHERE" PUBLIC("p") \
+	"     AND (p.published_at, p.id) > (a.published_at, a.id)" \
+	"    ORDER BY p.published_at, p.id LIMIT 1) AS next," \
+	RELATED \
+	" FROM a"
+
+static const char *const SQL_GET_BY_ID = ARTICLE_ONE("a.id = $1::bigint");
+static const char *const SQL_GET_BY_SLUG = ARTICLE_ONE("a.slug = $1");
+
+static const char *const SQL_HOT =
+	LIST_COLUMNS
+	" ORDER BY a.view_count DESC, a.id DESC LIMIT $1::int";
+
+/* $1 article, $2 client hash, $3 window minutes. found: the article is
+ * public; counted: this client's first view in the window. Only an inserted
+ * view row bumps view_count, in the same statement. */
+static const char *const SQL_VIEW =
+	"WITH a AS (SELECT id FROM articles a WHERE a.id = $1::bigint AND" PUBLIC("a") "),"
+	" ins AS (INSERT INTO article_views (article_id, client_hash, window_start)"
+	"   SELECT id, $2, date_bin(make_interval(mins => $3::int), now(),"
+	"                           timestamptz '1970-01-01 00:00:00+00')"
+	"   FROM a ON CONFLICT DO NOTHING RETURNING article_id),"
+	" upd AS (UPDATE articles SET view_count = view_count + 1"
+	"   WHERE id IN (SELECT article_id FROM ins) RETURNING id)"
+	" SELECT (SELECT count(*) FROM a) AS found, (SELECT count(*) FROM upd) AS counted";
+
+/* $1 window minutes: rows older than two windows can no longer conflict. */
+static const char *const SQL_VIEW_PRUNE =
+	"DELETE FROM article_views"
+	" WHERE window_start < now() - 2 * make_interval(mins => $1::int)";
+
+static const char *const SQL_CATEGORIES =
+	"SELECT c.id, c.name, c.slug, c.sort_order,"
+	"  (SELECT count(*) FROM articles a WHERE a.category_id = c.id AND" PUBLIC("a") ")"
+	"   AS article_count"
+	" FROM categories c ORDER BY c.sort_order, c.name";
+
+static const char *const SQL_TAGS =
+	"SELECT t.id, t.name, t.slug, count(*) AS article_count"
+	" FROM tags t JOIN article_tags x ON x.tag_id = t.id"
+	"  JOIN articles a ON a.id = x.article_id AND" PUBLIC("a")
+	" GROUP BY t.id"
+	" ORDER BY article_count DESC, t.name LIMIT $1::int";
+
+static const char *const SQL_QUOTE =
+	"SELECT q.text, q.author, to_char(d.day, 'YYYY-MM-DD') AS date"
+	" FROM (SELECT (now() AT TIME ZONE 'UTC')::date AS day) d,"
+	"  LATERAL (SELECT text, author FROM quotes ORDER BY id"
+	"   OFFSET (d.day - date '1970-01-01')"
+	"          % GREATEST((SELECT count(*) FROM quotes), 1) LIMIT 1) q";
 /* clang-format on */

@@ -16,7 +16,7 @@ from lib import tap  # noqa: E402
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 LIST_KEYS = {"id", "title", "slug", "summary", "cover_url", "published_at", "updated_at",
-             "view_count"}
+             "view_count", "category", "tags"}
 EMOJI_TITLE = "你好，世界 👋🏽 — 博客 🚀"
 BIG = ("Лорем ипсум 你好 🌏 " * 4000)  # well over 64 KB in UTF-8
 
@@ -250,10 +250,14 @@ def test_get():
         status, _, obj = get(f"/api/articles/{i}")
         tap.check(f"get {name}: 404 not_found",
                   status == 404 and lib.is_error(obj, "not_found"), (status, obj))
-    for v in ("abc", "-1", "0", "1.5", "99999999999999999999", "9223372036854775808", "1e3",
-              "%201"):
+    # All digits is an id (out of range: 400); anything else is a slug.
+    for v in ("0", "99999999999999999999", "9223372036854775808"):
         status, _, obj = get(f"/api/articles/{v}")
-        tap.check(f"get {v!r}: 400", status == 400 and lib.is_error(obj, field="id"),
+        tap.check(f"get id {v!r}: 400", status == 400 and lib.is_error(obj, field="id"),
+                  (status, obj))
+    for v in ("abc", "-1", "1.5", "1e3", "%201"):
+        status, _, obj = get(f"/api/articles/{v}")
+        tap.check(f"get slug {v!r}: 404", status == 404 and lib.is_error(obj, "not_found"),
                   (status, obj))
 
 
