@@ -130,6 +130,18 @@ out:
 	return rc;
 }
 
+/* Server notices (e.g. "word is too long to be indexed") go to the JSON
+ * log at debug level instead of libpq's raw stderr line. */
+static void db_notice(void *arg, const char *message)
+{
+	size_t l = strlen(message);
+
+	(void)arg;
+	while (l > 0 && (message[l - 1] == '\n' || message[l - 1] == ' '))
+		l--;
+	log_debug("db: server notice: %.*s", (int)l, message);
+}
+
 static PGconn *db_connect(void)
 {
 	const struct fn_app *app = fn_app_current();
@@ -168,6 +180,7 @@ static PGconn *db_connect(void)
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, db_notice, NULL);
 	return c;
 }
 
