@@ -38,4 +38,14 @@ const char **store_list(struct arena *a, const char *prefix, size_t max, size_t 
 char *store_presign_get(struct arena *a, const char *key, long ttl_s);
 char *store_presign_put(struct arena *a, const char *key, long ttl_s);
 
+/* A stable, non-expiring public URL for key (arena), for objects that are
+ * public by nature (the blog editor's images): for file:// it is
+ * GATEWAY_PUBLIC_URL "/media/" key (the gateway serves /media/uploads/...
+ * read-only). NULL on a bad key or a backend without public URLs. */
+char *store_public_url(struct arena *a, const char *key);
+
+/* Forgets the configuration so the next call re-reads STORAGE_URL and
+ * GATEWAY_PUBLIC_URL (tests). */
+void store_reset(void);
+
 #endif

@@ -1,0 +1,709 @@
+/* taxonomy.c - the admin's categories and tags, and image uploads for the
+ * Markdown editor.
+ *
+ * Categories and tags have a unique name and a unique slug (from the name by
+ * text_slug() unless given); a clash is 409 conflict naming the field.
+ * Deleting a category leaves its articles without one (ON DELETE SET NULL);
+ * deleting a tag takes it off every article (article_tags cascades).
+ *
+ * An upload is the raw image (Content-Type image/jpeg, png, gif or webp) or
+ * a multipart/form-data body with a "file" part. The type is decided by the
+ * magic number and must agree with the declared one (415 otherwise); the
+ * size is capped by UPLOAD_MAX_BYTES (413). The object key is built here,
+ * uploads/<yyyy>/<mm>/<32 random hex>.<ext>, never from the client's file
+ * name, and the answer carries a stable public URL (store_public_url).
+ *
+ * File order: categories and tags, uploads, then the SQL and the two table
+ * descriptions that name it.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "arena.h"
+#include "articles.h"
+#include "auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "json.h"
+#include "log.h"
+#include "store.h"
+#include "text.h"
+
+/* ---- categories and tags: one implementation, two tables ---- */
+
+struct taxon {
+	const char *what;         /* "category" / "tag", for messages */
+	size_t name_max;          /* characters (the table's CHECK) */
+	size_t slug_max;          /* characters, and bytes for text_slug */
+	bool has_sort;            /* categories have sort_order */
+	const char *sql_insert;   /* $1 name, $2 slug[, $3 sort_order]; ON CONFLICT DO NOTHING */
+	const char *sql_update;   /* $1 id, $2 name, $3 slug[, $4 sort_order]; NULL keeps */
+	const char *sql_delete;   /* $1 id */
+	const char *sql_conflict; /* $1 name, $2 slug, $3 id to ignore -> (name?, slug?) */
+};
+
+/* The two tables, defined with their SQL at the end of the file. */
+static const struct taxon CATEGORY;
+static const struct taxon TAG;
+
+/* The input of a create or an update; NULL / has_sort false = not given. */
+struct taxon_input {
+	const char *name, *slug, *sort;
+};
+
+/* Fills res with an error and returns -1 (for helpers that return 0/-1). */
+static int reject(struct res *res, int status, const char *code, const char *field,
+                  const char *message)
+{
+	res_error(res, status, code, message, field);
+	return -1;
+}
+
+/* A slug as the tables allow it: runs of [a-z0-9] or non-ASCII bytes joined
+ * by single hyphens. */
+static bool slug_valid(const char *s)
+{
+	bool prev_sep = true;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '-') {
+			if (prev_sep)
+				return false;
+			prev_sep = true;
+			continue;
+		}
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p >= 0x80))
+			return false;
+		prev_sep = false;
+	}
+	return !prev_sep;
+}
+
+/* name without surrounding ASCII white space (arena); NULL when that leaves
+ * nothing or it holds a control character. */
+static const char *name_clean(struct arena *a, const char *name)
+{
+	size_t n;
+
+	while (*name == ' ' || *name == '\t' || *name == '\n' || *name == '\r')
+		name++;
+	n = strlen(name);
+	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t' || name[n - 1] == '\n' ||
+	                 name[n - 1] == '\r'))
+		n--;
+	if (n == 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return NULL;
+	return arena_strndup(a, name, n);
+}
+
+/* Reads and validates the body. On create, name is required and the slug
+ * defaults to text_slug(name). 0, or -1 with res filled. */
+static int taxon_input_read(struct req *req, struct res *res, const struct taxon *t, bool create,
+                            struct taxon_input *in)
+{
+	const cJSON *body;
+	const char *name = NULL, *slug = NULL;
+	int64_t sort = 0;
+
+	memset(in, 0, sizeof(*in));
+	if (json_body(req, res, &body) != 0)
+		return -1;
+	if (json_str(res, body, "name", create, 1, t->name_max, &name) != 0 ||
+	    json_str(res, body, "slug", false, 1, t->slug_max, &slug) != 0)
+		return -1;
+	if (t->has_sort &&
+	    json_i64(res, body, "sort_order", false, INT32_MIN, INT32_MAX, &sort) != 0)
+		return -1;
+	if (name != NULL) {
+		in->name = name_clean(req->arena, name);
+		if (in->name == NULL)
+			return reject(
+			        res, 422, "validation_failed", "name",
+			        "name must have visible characters and no control characters");
+	}
+	if (slug != NULL && !slug_valid(slug))
+		return reject(res, 422, "validation_failed", "slug",
+		              "slug must be lower-case letters, digits or non-ASCII characters "
+		              "joined by single hyphens");
+	in->slug = slug;
+	if (create && in->slug == NULL) {
+		in->slug = text_slug(req->arena, in->name, t->slug_max);
+		if (in->slug == NULL || !slug_valid(in->slug))
+			return reject(
+			        res, 422, "validation_failed", "slug",
+			        arena_printf(req->arena,
+			                     "the name gives no slug; send a slug for this %s",
+			                     t->what));
+	}
+	if (t->has_sort && json_has(body, "sort_order"))
+		in->sort = arena_printf(req->arena, "%lld", (long long)sort);
+	if (!create && in->name == NULL && in->slug == NULL && in->sort == NULL)
+		return reject(res, 422, "validation_failed", NULL,
+		              t->has_sort ? "send name, slug or sort_order to change"
+		                          : "send name or slug to change");
+	return 0;
+}
+
+/* 409 naming the field another row already uses, when one does; 0 when
+ * none does; -1 with res filled when the check itself failed. */
+static int taxon_conflict(struct req *req, struct res *res, const struct taxon *t,
+                          const struct taxon_input *in, const char *id)
+{
+	const char *params[] = {in->name, in->slug, id};
+	PGresult *r;
+	const char *field;
+
+	if (in->name == NULL && in->slug == NULL)
+		return 0;
+	r = db_query(req->arena, t->sql_conflict, 3, params);
+	if (r == NULL) {
+		db_fail(res);
+		return -1;
+	}
+	if (PQntuples(r) != 1)
+		return 0;
+	field = strcmp(PQgetvalue(r, 0, 0), "t") == 0   ? "name"
+	        : strcmp(PQgetvalue(r, 0, 1), "t") == 0 ? "slug"
+	                                                : NULL;
+	if (field == NULL)
+		return 0;
+	res_errorf(res, 409, "conflict", field, "another %s already has this %s", t->what, field);
+	return 1;
+}
+
+static int taxon_create(struct req *req, struct res *res, const struct taxon *t)
+{
+	struct taxon_input in;
+	struct auth_admin me;
+	const char *params[3];
+	PGresult *r;
+
+	if (auth_require_admin(req, res, &me))
+		return res->status;
+	if (taxon_input_read(req, res, t, true, &in) != 0)
+		return res->status;
+	params[0] = in.name;
+	params[1] = in.slug;
+	params[2] = in.sort;
+	r = db_query(req->arena, t->sql_insert, t->has_sort ? 3 : 2, params);
+	if (r == NULL)
+		return db_fail(res);
+	if (PQntuples(r) == 0) {
+		/* ON CONFLICT DO NOTHING: name or slug is taken */
+		if (taxon_conflict(req, res, t, &in, "0") != 0)
+			return res->status;
+		return res_errorf(res, 409, "conflict", NULL, "this %s already exists", t->what);
+	}
+	log_info("admin %lld created %s %s", (long long)me.id, t->what, PQgetvalue(r, 0, 0));
+	return res_json(res, 201, db_row_json(r, 0));
+}
+
+static int taxon_update(struct req *req, struct res *res, const struct taxon *t)
+{
+	struct taxon_input in;
+	struct auth_admin me;
+	const char *params[4];
+	uint64_t id;
+	PGresult *r;
+
+	if (auth_require_admin(req, res, &me))
+		return res->status;
+	if (req_param_u64(req, res, "id", 1, INT64_MAX, &id) != 0)
+		return res->status;
+	if (taxon_input_read(req, res, t, false, &in) != 0)
+		return res->status;
+	params[0] = arena_printf(req->arena, "%llu", (unsigned long long)id);
+	params[1] = in.name;
+	params[2] = in.slug;
+	params[3] = in.sort;
+	if (taxon_conflict(req, res, t, &in, params[0]) != 0)
+		return res->status;
+	r = db_query(req->arena, t->sql_update, t->has_sort ? 4 : 3, params);
+	if (r == NULL) {
+		/* a concurrent write took the name or slug after the check */
+		if (db_last_error() == DB_UNIQUE &&
+		    taxon_conflict(req, res, t, &in, params[0]) != 0)
+			return res->status;
+		return db_fail(res);
+	}
+	if (PQntuples(r) == 0)
+		return res_errorf(res, 404, "not_found", NULL, "no such %s", t->what);
+	log_info("admin %lld updated %s %s", (long long)me.id, t->what, params[0]);
+	return res_json(res, 200, db_row_json(r, 0));
+}
+
+static int taxon_delete(struct req *req, struct res *res, const struct taxon *t)
+{
+	struct auth_admin me;
+	const char *params[1];
+	uint64_t id;
+	long n;
+
+	if (auth_require_admin(req, res, &me))
+		return res->status;
+	if (req_param_u64(req, res, "id", 1, INT64_MAX, &id) != 0)
+		return res->status;
+	params[0] = arena_printf(req->arena, "%llu", (unsigned long long)id);
+	n = db_exec(req->arena, t->sql_delete, 1, params);
+	if (n < 0)
+		return db_fail(res);
+	if (n == 0)
+		return res_errorf(res, 404, "not_found", NULL, "no such %s", t->what);
+	log_info("admin %lld deleted %s %s", (long long)me.id, t->what, params[0]);
+	return res_empty(res, 204);
+}
+
+/* POST /api/categories {name, slug?, sort_order?} -> 201 the category. */
+int categories_create(struct req *req, struct res *res)
+{
+	return taxon_create(req, res, &CATEGORY);
+}
+
+/* PUT /api/categories/{id} {name?, slug?, sort_order?} -> 200 the category. */
+int categories_update(struct req *req, struct res *res)
+{
+	return taxon_update(req, res, &CATEGORY);
+}
+
+/* DELETE /api/categories/{id} -> 204; its articles stay, uncategorised. */
+int categories_delete(struct req *req, struct res *res)
+{
+	return taxon_delete(req, res, &CATEGORY);
+}
+
+/* POST /api/tags {name, slug?} -> 201 the tag. */
+int tags_create(struct req *req, struct res *res)
+{
+	return taxon_create(req, res, &TAG);
+}
+
+/* PUT /api/tags/{id} {name?, slug?} -> 200 the tag. */
+int tags_update(struct req *req, struct res *res)
+{
+	return taxon_update(req, res, &TAG);
+}
+
+/* DELETE /api/tags/{id} -> 204; the tag leaves every article. */
+int tags_delete(struct req *req, struct res *res)
+{
+	return taxon_delete(req, res, &TAG);
+}
+
+/* ---- uploads ---- */
+
+/* Room for a multipart envelope around an image of UPLOAD_MAX_BYTES. */
+#define UPLOAD_ENVELOPE (64 * 1024)
+/* Parts looked at, and bytes of one part's header block. */
+#define MULTIPART_MAX_PARTS   32
+#define MULTIPART_MAX_HEADERS 8192
+/* RFC 2046: a boundary is 1 to 70 characters. */
+#define MULTIPART_MAX_BOUNDARY 70
+
+static size_t upload_max;
+static int upload_cfg_rc = -1;
+static pthread_once_t upload_once = PTHREAD_ONCE_INIT;
+
+static const struct config_var upload_vars[] = {
+        {"UPLOAD_MAX_BYTES", "5M", config_parse_size, &upload_max,
+         "largest image the editor may upload (413 above)"},
+};
+
+static void upload_config_load(void)
+{
+	char err[200];
+
+	upload_cfg_rc = config_load(upload_vars, sizeof(upload_vars) / sizeof(upload_vars[0]), err,
+	                            sizeof(err));
+	if (upload_cfg_rc != 0)
+		log_error("uploads: %s", err);
+}
+
+struct image_type {
+	const char *mime, *ext;
+};
+
+static const struct image_type IMAGE_JPEG = {"image/jpeg", "jpg"};
+static const struct image_type IMAGE_PNG = {"image/png", "png"};
+static const struct image_type IMAGE_GIF = {"image/gif", "gif"};
+static const struct image_type IMAGE_WEBP = {"image/webp", "webp"};
+
+/* The image type the bytes start with, NULL when none we take. */
+static const struct image_type *image_sniff(const unsigned char *p, size_t n)
+{
+	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+		return &IMAGE_JPEG;
+	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return &IMAGE_PNG;
+	if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
+		return &IMAGE_GIF;
+	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
+		return &IMAGE_WEBP;
+	return NULL;
+}
+
+/* The image type a declared media type names, NULL when not one of ours. */
+static const struct image_type *image_declared(const char *mt)
+{
+	if (strcmp(mt, "image/jpeg") == 0 || strcmp(mt, "image/jpg") == 0 ||
+	    strcmp(mt, "image/pjpeg") == 0)
+		return &IMAGE_JPEG;
+	if (strcmp(mt, "image/png") == 0)
+		return &IMAGE_PNG;
+	if (strcmp(mt, "image/gif") == 0)
+		return &IMAGE_GIF;
+	if (strcmp(mt, "image/webp") == 0)
+		return &IMAGE_WEBP;
+	return NULL;
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The media type of a Content-Type-like value, lower-cased, without
+ * parameters (arena); *params points at what follows the first ';' (or the
+ * end). */
+static char *media_type(struct arena *a, const char *v, const char **params)
+{
+	const char *end;
+	size_t n;
+	char *mt;
+
+	while (is_ws(*v))
+		v++;
+	end = strchr(v, ';');
+	n = end ? (size_t)(end - v) : strlen(v);
+	while (n > 0 && is_ws(v[n - 1]))
+		n--;
+	mt = arena_strndup(a, v, n);
+	for (char *p = mt; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	*params = end ? end + 1 : v + strlen(v);
+	return mt;
+}
+
+/* The value of parameter name (case-insensitive) in "; a=b; c=\"d\"" text:
+ * a token or a quoted string (backslash escapes undone), arena-owned; NULL
+ * when absent or malformed. */
+static char *header_param(struct arena *a, const char *p, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	while (*p) {
+		const char *k, *v;
+		size_t klen;
+		char *val = NULL;
+
+		while (is_ws(*p) || *p == ';')
+			p++;
+		k = p;
+		while (*p && *p != '=' && *p != ';' && !is_ws(*p))
+			p++;
+		klen = (size_t)(p - k);
+		while (is_ws(*p))
+			p++;
+		if (*p != '=')
+			continue;
+		p++;
+		while (is_ws(*p))
+			p++;
+		if (*p == '"') {
+			size_t j = 0;
+
+			v = ++p;
+			val = arena_alloc(a, strlen(v) + 1);
+			while (*p && *p != '"') {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				val[j++] = *p++;
+			}
+			if (*p != '"')
+				return NULL; /* unterminated */
+			p++;
+			val[j] = '\0';
+		} else {
+			v = p;
+			while (*p && *p != ';' && !is_ws(*p))
+				p++;
+			val = arena_strndup(a, v, (size_t)(p - v));
+		}
+		if (klen == nlen && strncasecmp(k, name, nlen) == 0)
+			return val;
+	}
+	return NULL;
+}
+
+/* A boundary RFC 2046 allows: 1-70 of its bchars, not ending in a space. */
+static bool boundary_valid(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (n == 0 || n > MULTIPART_MAX_BOUNDARY || b[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = b[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("'()+_,-./:=? ", c) != NULL))
+			return false;
+	}
+	return true;
+}
+
+struct upload_part {
+	const unsigned char *data; /* borrowed from the request body */
+	size_t len;
+	const char *ctype; /* the part's media type, NULL when it has none */
+};
+
+/* Reads one part's header block [h, h+n): its form field name and media
+ * type (arena). */
+static void part_headers(struct arena *a, const unsigned char *h, size_t n, const char **name,
+                         const char **ctype)
+{
+	const unsigned char *end = h + n;
+
+	*name = NULL;
+	*ctype = NULL;
+	while (h < end) {
+		const unsigned char *eol = memmem(h, (size_t)(end - h), "\r\n", 2);
+		const unsigned char *colon;
+		char *value;
+		const char *params, *mt;
+		size_t len = eol ? (size_t)(eol - h) : (size_t)(end - h);
+
+		colon = memchr(h, ':', len);
+		if (colon != NULL) {
+			size_t klen = (size_t)(colon - h);
+
+			value = arena_strndup(a, (const char *)colon + 1, len - klen - 1);
+			if (klen == 19 &&
+			    strncasecmp((const char *)h, "content-disposition", 19) == 0) {
+				mt = media_type(a, value, &params);
+				if (strcmp(mt, "form-data") == 0)
+					*name = header_param(a, params, "name");
+			} else if (klen == 12 &&
+			           strncasecmp((const char *)h, "content-type", 12) == 0) {
+				*ctype = media_type(a, value, &params);
+			}
+		}
+		h += len + (eol ? 2 : 0);
+	}
+}
+
+/* Finds the "file" part of a multipart/form-data body. Pointers stay in the
+ * body; only header values are copied (arena). 0, or -1 with res filled. */
+static int multipart_file(struct req *req, struct res *res, const char *boundary,
+                          struct upload_part *out)
+{
+	const unsigned char *body = req->body, *end = req->body + req->body_len, *p;
+	char *delim = arena_printf(req->arena, "\r\n--%s", boundary);
+	size_t dlen = strlen(delim);
+
+	/* the first delimiter opens the body or follows a preamble line */
+	if (req->body_len >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0) {
+		p = body + dlen - 2;
+	} else {
+		p = memmem(body, req->body_len, delim, dlen);
+		if (p == NULL)
+			goto malformed;
+		p += dlen;
+	}
+	for (int parts = 0; parts < MULTIPART_MAX_PARTS; parts++) {
+		const unsigned char *headers, *hend, *data, *next;
+		const char *name, *ctype;
+
+		/* p is just past a delimiter: "--" closes, else padding and CRLF */
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+			break;
+		while (p < end && is_ws((char)*p))
+			p++;
+		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
+			goto malformed;
+		headers = p + 2;
+		if (end - headers >= 2 && headers[0] == '\r' && headers[1] == '\n') {
+			hend = headers; /* no header lines */
+			data = headers + 2;
+		} else {
+			size_t window = (size_t)(end - headers);
+
+			if (window > MULTIPART_MAX_HEADERS)
+				window = MULTIPART_MAX_HEADERS;
+			hend = memmem(headers, window, "\r\n\r\n", 4);
+			if (hend == NULL)
+				goto malformed;
+			data = hend + 4;
+		}
+		next = memmem(data, (size_t)(end - data), delim, dlen);
+		if (next == NULL)
+			goto malformed;
+		part_headers(req->arena, headers, (size_t)(hend - headers), &name, &ctype);
+		if (name != NULL && strcmp(name, "file") == 0) {
+			out->data = data;
+			out->len = (size_t)(next - data);
+			out->ctype = ctype;
+			return 0;
+		}
+		p = next + dlen;
+	}
+	return reject(res, 422, "validation_failed", "file", "the form has no \"file\" part");
+malformed:
+	return reject(res, 400, "invalid_multipart", NULL, "the multipart body is malformed");
+}
+
+static int upload_too_large(struct res *res)
+{
+	return res_errorf(res, 413, "payload_too_large", NULL, "the image is larger than %zu bytes",
+	                  upload_max);
+}
+
+static int upload_bad_type(struct res *res, const char *why)
+{
+	return res_error(res, 415, "unsupported_media_type", why, NULL);
+}
+
+/* POST /api/uploads: the raw image or multipart "file" -> 201 {key, url,
+ * content_type, size}. */
+int uploads_create(struct req *req, struct res *res)
+{
+	const struct image_type *declared = NULL, *actual;
+	struct upload_part part = {0};
+	struct auth_admin me;
+	const char *header, *params, *key, *url;
+	unsigned char rnd[16];
+	struct tm tm;
+	time_t now;
+	char *mt;
+	cJSON *root;
+
+	if (auth_require_admin(req, res, &me))
+		return res->status;
+	pthread_once(&upload_once, upload_config_load);
+	if (upload_cfg_rc != 0)
+		return res_error(res, 500, "internal_error", "uploads are misconfigured", NULL);
+
+	header = req_header(req, "content-type");
+	if (header == NULL)
+		return upload_bad_type(res, "send an image (image/jpeg, image/png, image/gif, "
+		                            "image/webp) or multipart/form-data");
+	mt = media_type(req->arena, header, &params);
+	if (strcmp(mt, "multipart/form-data") == 0) {
+		const char *boundary = header_param(req->arena, params, "boundary");
+
+		if (boundary == NULL || !boundary_valid(boundary))
+			return res_error(res, 400, "invalid_multipart",
+			                 "the multipart boundary is missing or invalid", NULL);
+		if (req->body_len > upload_max + UPLOAD_ENVELOPE)
+			return upload_too_large(res);
+		if (multipart_file(req, res, boundary, &part) != 0)
+			return res->status;
+		/* a part without a type, or a generic one, is judged by its bytes */
+		if (part.ctype != NULL && strcmp(part.ctype, "application/octet-stream") != 0) {
+			declared = image_declared(part.ctype);
+			if (declared == NULL)
+				return upload_bad_type(res,
+				                       "the file is not a supported image type");
+		}
+	} else {
+		declared = image_declared(mt);
+		if (declared == NULL)
+			return upload_bad_type(res,
+			                       "only JPEG, PNG, GIF and WebP images are accepted");
+		part.data = req->body;
+		part.len = req->body_len;
+	}
+	if (part.len > upload_max)
+		return upload_too_large(res);
+	if (part.len == 0)
+		return res_error(res, 422, "validation_failed", "the file is empty", "file");
+	actual = image_sniff(part.data, part.len);
+	if (actual == NULL)
+		return upload_bad_type(res, "the file is not a JPEG, PNG, GIF or WebP image");
+	if (declared != NULL && declared != actual)
+		return upload_bad_type(res, "the file's content does not match its declared type");
+
+	now = time(NULL);
+	if (crypto_random(rnd, sizeof(rnd)) != 0 || gmtime_r(&now, &tm) == NULL)
+		return res_error(res, 500, "internal_error", "internal error", NULL);
+	key = arena_printf(req->arena, "uploads/%04d/%02d/%s.%s", tm.tm_year + 1900, tm.tm_mon + 1,
+	                   crypto_hex(req->arena, rnd, sizeof(rnd)), actual->ext);
+	if (store_put(key, part.data, part.len, actual->mime) != 0)
+		return res_error(res, 500, "storage_failed", "the image could not be stored", NULL);
+	url = store_public_url(req->arena, key);
+	if (url == NULL)
+		return res_error(res, 500, "storage_failed", "the image has no public URL", NULL);
+	log_info("admin %lld uploaded %s (%zu bytes)", (long long)me.id, key, part.len);
+	root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "key", key);
+	cJSON_AddStringToObject(root, "url", url);
+	cJSON_AddStringToObject(root, "content_type", actual->mime);
+	cJSON_AddNumberToObject(root, "size", (double)part.len);
+	res_header_set(res, "Location", url);
+	return res_json(res, 201, root);
+}
+
+/* ---- SQL ---- */
+
+static const char SQL_CATEGORY_INSERT[] = "INSERT INTO categories (name, slug, sort_order) "
+                                          "VALUES ($1, $2, COALESCE($3::integer, 0)) "
+                                          "ON CONFLICT DO NOTHING "
+                                          "RETURNING id, name, slug, sort_order, created_at";
+
+static const char SQL_CATEGORY_UPDATE[] =
+        "UPDATE categories SET name = COALESCE($2, name), slug = COALESCE($3, slug), "
+        "sort_order = COALESCE($4::integer, sort_order) "
+        "WHERE id = $1::bigint "
+        "RETURNING id, name, slug, sort_order, created_at";
+
+static const char SQL_CATEGORY_DELETE[] = "DELETE FROM categories WHERE id = $1::bigint";
+
+static const char SQL_CATEGORY_CONFLICT[] =
+        "SELECT COALESCE(bool_or(name = $1::text), false), COALESCE(bool_or(slug = $2::text), "
+        "false) "
+        "FROM categories WHERE (name = $1::text OR slug = $2::text) AND id <> $3::bigint";
+
+static const char SQL_TAG_INSERT[] = "INSERT INTO tags (name, slug) VALUES ($1, $2) "
+                                     "ON CONFLICT DO NOTHING "
+                                     "RETURNING id, name, slug, created_at";
+
+static const char SQL_TAG_UPDATE[] =
+        "UPDATE tags SET name = COALESCE($2, name), slug = COALESCE($3, slug) "
+        "WHERE id = $1::bigint "
+        "RETURNING id, name, slug, created_at";
+
+static const char SQL_TAG_DELETE[] = "DELETE FROM tags WHERE id = $1::bigint";
+
+static const char SQL_TAG_CONFLICT[] =
+        "SELECT COALESCE(bool_or(name = $1::text), false), COALESCE(bool_or(slug = $2::text), "
+        "false) "
+        "FROM tags WHERE (name = $1::text OR slug = $2::text) AND id <> $3::bigint";
+
+static const struct taxon CATEGORY = {
+        "category",
+        80,
+        100,
+        true,
+        SQL_CATEGORY_INSERT,
+        SQL_CATEGORY_UPDATE,
+        SQL_CATEGORY_DELETE,
+        SQL_CATEGORY_CONFLICT,
+};
+
+static const struct taxon TAG = {
+        "tag", 50, 60, false, SQL_TAG_INSERT, SQL_TAG_UPDATE, SQL_TAG_DELETE, SQL_TAG_CONFLICT,
+};
