@@ -32,7 +32,7 @@ LIB := $(BUILD)/libshared.a
 
 FUNCTIONS := $(notdir $(patsubst %/,%,$(dir $(wildcard functions/*/main.c))))
 FUNCTION_BINS := $(FUNCTIONS:%=$(BUILD)/bin/%)
-TOOL_BINS := $(BUILD)/bin/migrate $(if $(wildcard deploy/local/gateway/main.c),$(BUILD)/bin/gateway)
+TOOL_BINS := $(BUILD)/bin/migrate $(BUILD)/bin/admin $(if $(wildcard deploy/local/gateway/main.c),$(BUILD)/bin/gateway)
 
 # The local gateway (deploy/local/gateway) also reads YAML.
 GATEWAY_SRC := $(wildcard deploy/local/gateway/*.c)
@@ -45,6 +45,10 @@ FIXTURE_BINS := $(FIXTURES:%=$(BUILD)/tests/bin/%)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Helpers the unit tests share (canned servers and the like).
+TESTSUPPORT_SRC := $(wildcard tests/unit/support/*.c)
+TESTSUPPORT_OBJ := $(TESTSUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
+TESTSUPPORT := $(BUILD)/libtestsupport.a
 
 # Fuzz targets: replayed over their corpus by `make test`, fuzzed by `make fuzz`.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -93,10 +97,21 @@ $(BUILD)/bin/migrate: $(BUILD)/obj/deploy/local/migrate.o $(LIB)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+$(BUILD)/bin/admin: $(BUILD)/obj/deploy/local/admin.o $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  LD      $@')
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(TESTSUPPORT): $(TESTSUPPORT_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  AR      $@')
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTSUPPORT) $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTSUPPORT) $(LIB) $(LDLIBS) -lcmocka
 
 $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(LIB)
 	@mkdir -p $(@D)

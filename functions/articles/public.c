@@ -233,26 +233,16 @@ static char *list_where(struct arena *a, const char *sql, const struct list_filt
 }
 
 /* Lower-case hex HMAC(APP_SECRET, client ip "\n" user agent): the client's
- * identity for view counting, never stored raw. The ip is X-Forwarded-For's
- * first entry when present (the gateway sets it), else the peer address. */
+ * identity for view counting, never stored raw (req_client_ip: the
+ * platform's address, not a header the client writes). */
 static const char *client_hash(struct req *req)
 {
-	const char *xff = req_header(req, "x-forwarded-for");
 	const char *ua = req_header(req, "user-agent");
 	const char *key = g_cfg.app_secret ? g_cfg.app_secret : "";
-	const char *ip = req->source_ip ? req->source_ip : "";
+	const char *ip = req_client_ip(req);
 	unsigned char mac[32];
 	char *msg;
 
-	if (xff && *xff) {
-		size_t start = strspn(xff, " \t");
-		size_t len = strcspn(xff + start, ",");
-
-		while (len > 0 && (xff[start + len - 1] == ' ' || xff[start + len - 1] == '\t'))
-			len--;
-		if (len > 0)
-			ip = arena_strndup(req->arena, xff + start, len);
-	}
 	msg = arena_printf(req->arena, "%s\n%s", ip, ua ? ua : "");
 	crypto_hmac_sha256(key, strlen(key), msg, strlen(msg), mac);
 	return crypto_hex(req->arena, mac, sizeof(mac));

@@ -69,4 +69,14 @@ int auth_require_admin(struct req *req, struct res *res, struct auth_admin *out)
  * (X-Forwarded-Proto: https, or the platform says so). */
 char *auth_cookie(struct arena *a, const struct req *req, const char *token, long max_age);
 
+/* Passwords: argon2id PHC strings ("$argon2id$v=19$m=32768,t=3,p=1$salt$hash",
+ * 16-byte random salt, 32-byte hash; about 80 ms on one core). */
+
+/* The PHC string for password (arena-owned); NULL on failure (logged). */
+char *auth_password_hash(struct arena *a, const char *password);
+/* true when password matches hash (an argon2id PHC string). hash NULL does
+ * the same work against a dummy and returns false, so an unknown user costs
+ * as much time as a wrong password. */
+bool auth_password_verify(const char *hash, const char *password);
+
 #endif

@@ -34,6 +34,7 @@ struct shared_config {
 	long db_connect_timeout_s;  /* DB_CONNECT_TIMEOUT */
 	long db_statement_timeout_ms; /* DB_STATEMENT_TIMEOUT_MS */
 	bool db_prepare;            /* DB_PREPARED_STATEMENTS */
+	bool trust_proxy;           /* TRUST_PROXY */
 	size_t max_body;            /* MAX_BODY_BYTES */
 	int log_level;              /* LOG_LEVEL */
 	const char *app_secret;     /* APP_SECRET (HMAC key for cursors, tokens) */

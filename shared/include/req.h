@@ -76,6 +76,14 @@ const char *req_param(const struct req *r, const char *name);
 /* Field of an application/x-www-form-urlencoded body (parsed on first use). */
 const char *req_form(struct req *r, const char *name);
 
+/* The client's address for rate limits and counting (arena-owned; "" when
+ * unknown). From a platform event it is the platform's sourceIp (API
+ * Gateway's, or the local gateway's peer address): X-Forwarded-For is the
+ * client's to write there and is ignored. In HTTP mode it is the peer
+ * address, or with TRUST_PROXY=1 (behind Knative's or Cloud Run's proxy) the
+ * last X-Forwarded-For entry, the one that proxy appended. */
+const char *req_client_ip(const struct req *r);
+
 /* Typed, range-checked getters: return 0 and set *out, or -1 after filling
  * res with a 4xx JSON error naming the parameter (400 invalid_parameter). */
 int req_param_u64(struct req *r, struct res *res, const char *name,

@@ -26,5 +26,9 @@ char *text_html_escape(struct arena *a, const char *s);
 /* s escaped for XML 1.0 (feeds, sitemap): as HTML, and characters XML
  * forbids (C0 controls but tab/LF/CR, U+FFFE/FFFF) dropped. */
 char *text_xml_escape(struct arena *a, const char *s);
+/* s as one XML CDATA section "<![CDATA[...]]>" (for RSS content:encoded):
+ * characters XML forbids dropped as in text_xml_escape, invalid UTF-8 as
+ * U+FFFD, and every "]]>" inside split across two sections. Arena-owned. */
+char *text_xml_cdata(struct arena *a, const char *s);
 
 #endif

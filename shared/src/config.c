@@ -168,6 +168,8 @@ const struct config_var config_shared_vars[] = {
         {"DB_PREPARED_STATEMENTS", "1", config_parse_bool, &g_cfg.db_prepare,
          "prepare each statement once per session (turn off behind a transaction-pooling "
          "PgBouncer older than 1.21)"},
+        {"TRUST_PROXY", "0", config_parse_bool, &g_cfg.trust_proxy,
+         "HTTP mode behind a proxy: the client address is the last X-Forwarded-For entry"},
         {"MAX_BODY_BYTES", "6M", config_parse_size, &g_cfg.max_body,
          "largest request body accepted (413 above); 6M is the FaaS payload limit"},
         {"LOG_LEVEL", "info", config_parse_level, &g_cfg.log_level, "debug, info, warn or error"},

@@ -1,5 +1,6 @@
 /* req.c - building the platform-neutral request and reading it back. */
 #include "req.h"
+#include "config.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -218,4 +219,32 @@ int req_query_u64(struct req *r, struct res *res, const char *name, uint64_t def
 		return 0;
 	}
 	return req_u64_check(res, name, v, min, max, out);
+}
+
+/* Longest address kept (an IPv6 address with zone fits easily). */
+#define REQ_CLIENT_IP_MAX 64
+
+const char *req_client_ip(const struct req *r)
+{
+	const char *xff = r->kind == REQ_HTTP && g_cfg.trust_proxy
+	                          ? req_header(r, "x-forwarded-for")
+	                          : NULL;
+	const char *p, *e;
+
+	if (!xff)
+		return r->source_ip ? r->source_ip : "";
+	/* The last entry: the one our proxy appended. */
+	e = xff + strlen(xff);
+	while (e > xff && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	p = e;
+	while (p > xff && p[-1] != ',')
+		p--;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == e)
+		return r->source_ip ? r->source_ip : "";
+	if ((size_t)(e - p) > REQ_CLIENT_IP_MAX)
+		p = e - REQ_CLIENT_IP_MAX;
+	return arena_strndup(r->arena, p, (size_t)(e - p));
 }

@@ -382,8 +382,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *con, const ch
 	return handle(srv, con, call, method);
 }
 
-/* Opens the listening socket for "[ADDR:]PORT"; -1 with a logged reason. */
-static int listen_on(const char *addr, char *desc, size_t desclen)
+int rt_listen_socket(const char *addr, int backlog, char *desc, size_t desclen)
 {
 	char host[256], port[16];
 	const char *colon, *h = addr, *p;
@@ -433,17 +432,17 @@ static int listen_on(const char *addr, char *desc, size_t desclen)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	rc = getaddrinfo(host, port, &hints, &ai);
 	if (rc != 0) {
-		log_error("http: cannot resolve %s: %s", host, gai_strerror(rc));
+		log_error("rt_listen_socket: cannot resolve %s: %s", host, gai_strerror(rc));
 		goto out;
 	}
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0) {
-		log_error("http: socket: %s", strerror(errno));
+		log_error("rt_listen_socket: socket: %s", strerror(errno));
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 511) != 0) {
-		log_error("http: cannot listen on %s port %s: %s", host, port, strerror(errno));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, backlog) != 0) {
+		log_error("rt_listen_socket: cannot listen on %s port %s: %s", host, port, strerror(errno));
 		close(fd);
 		fd = -1;
 		goto out;
@@ -462,7 +461,7 @@ static int listen_on(const char *addr, char *desc, size_t desclen)
 	}
 	goto out;
 bad:
-	log_error("http: bad listen address \"%s\" (want [ADDR:]PORT)", addr ? addr : "");
+	log_error("rt_listen_socket: bad listen address \"%s\" (want [ADDR:]PORT)", addr ? addr : "");
 out:
 	if (ai != NULL)
 		freeaddrinfo(ai);
@@ -513,7 +512,7 @@ int rt_http_run(const struct fn_app *app, const char *addr)
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	signal(SIGPIPE, SIG_IGN);
 
-	fd = listen_on(addr, desc, sizeof(desc));
+	fd = rt_listen_socket(addr, 511, desc, sizeof(desc));
 	if (fd < 0)
 		goto out;
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |

@@ -94,9 +94,51 @@ void rt_loop_backoff(int attempt)
 		;
 }
 
+/* Logs a failed /next; gives up after NEXT_MAX_FAILURES in a row. */
+int rt_loop_next_failed(int *failures, const char *why, long status)
+{
+	log_error("runtime API /next failed: %s (status %ld)", why, status);
+	if (++*failures >= NEXT_MAX_FAILURES) {
+		log_error("runtime API unreachable after %d attempts; exiting", *failures);
+		return -1;
+	}
+	rt_loop_backoff(*failures);
+	return 0;
+}
+
+/* GETs url (the /next long poll) with no time limit, marked idle. */
+int rt_loop_next(struct arena *a, const char *url, struct httpc_res *res)
+{
+	struct httpc_req hreq = {
+	        .method = "GET",
+	        .url = url,
+	        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
+	        .timeout_ms = -1,
+	        .max_response = g_cfg.max_body * 2 + 1024 * 1024,
+	};
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rt_loop_idle(1);
+	rc = rtapi_do(a, &hreq, res);
+	rt_loop_idle(0);
+	return rc;
+}
+
+/* The handler's response event for the /next body, serialised. */
+char *rt_loop_handle(const struct fn_app *app, const struct httpc_res *ev, const char *id,
+                     long long deadline_ms)
+{
+	cJSON *out = fn_handle_event(app, ev->body ? ev->body : "", ev->body_len, id, deadline_ms);
+	char *result = out ? cJSON_PrintUnformatted(out) : NULL;
+
+	cJSON_Delete(out);
+	return result;
+}
+
 /* POSTs body (JSON) to url with an optional extra header. Returns the HTTP
  * status, or -1 when no response came. */
-static long post_json(struct arena *a, const char *url, const char *body, const char *header)
+long rt_post_json(struct arena *a, const char *url, const char *body, const char *header)
 {
 	const char *headers[3] = {"Content-Type: application/json", header, NULL};
 	struct httpc_req hreq = {
@@ -120,7 +162,7 @@ static long post_json(struct arena *a, const char *url, const char *body, const 
 }
 
 /* {"errorMessage":message,"errorType":type} as a malloc'd string. */
-static char *error_body(const char *type, const char *message)
+char *rt_error_body(const char *type, const char *message)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *s = NULL;
@@ -134,13 +176,13 @@ static char *error_body(const char *type, const char *message)
 
 static long post_error(struct arena *a, const char *url, const char *type, const char *message)
 {
-	char *body = error_body(type, message);
+	char *body = rt_error_body(type, message);
 	char *hdr = arena_printf(a, "Lambda-Runtime-Function-Error-Type: %s", type);
 	long st;
 
 	if (!body)
 		return -1;
-	st = post_json(a, url, body, hdr);
+	st = rt_post_json(a, url, body, hdr);
 	free(body);
 	return st;
 }
@@ -169,7 +211,7 @@ static int answer(struct arena *a, const char *base, const char *id, char *resul
 		return st >= 200 && st < 300 ? 0 : -1;
 	}
 	url = arena_printf(a, "%s/invocation/%s/response", base, id);
-	st = post_json(a, url, result, NULL);
+	st = rt_post_json(a, url, result, NULL);
 	if (st == 413) {
 		/* Over the platform's payload limit: report it as the error. */
 		log_error("response event too large for the runtime API");
@@ -196,41 +238,26 @@ int rt_lambda_run(const struct fn_app *app, const char *api)
 	/* base lives in its own arena; each invocation gets a fresh one. */
 	for (;;) {
 		struct arena *ia = arena_new();
-		const char *next_url = arena_printf(ia, "%s/invocation/next", base);
-		struct httpc_req hreq = {
-		        .method = "GET",
-		        .url = next_url,
-		        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-		        .timeout_ms = -1,
-		        .max_response = g_cfg.max_body * 2 + 1024 * 1024,
-		};
 		struct httpc_res hres;
 		const char *id, *deadline, *trace;
 		long long deadline_ms = 0;
-		char *result = NULL;
-		int got;
+		char *result;
+		int got = rt_loop_next(ia, arena_printf(ia, "%s/invocation/next", base), &hres);
 
-		memset(&hres, 0, sizeof(hres));
-		rt_loop_idle(1);
-		got = rtapi_do(ia, &hreq, &hres);
-		rt_loop_idle(0);
 		id = hres.status == 200 ? kv_get(&hres.headers, "lambda-runtime-aws-request-id")
 		                        : NULL;
 		if (got != 0 || hres.status != 200 || !id || !*id) {
 			/* An event over the size cap also lands here: it cannot be
 			 * answered without its id, and the platform times it out. */
-			log_error("runtime API /next failed: %s (status %ld)",
-			          got                  ? hres.error
-			          : hres.status != 200 ? "unexpected status"
-			                               : "no request id",
-			          hres.status);
+			int gone = rt_loop_next_failed(&failures,
+			                               got                  ? hres.error
+			                               : hres.status != 200 ? "unexpected status"
+			                                                    : "no request id",
+			                               hres.status);
+
 			arena_free(ia);
-			if (++failures >= NEXT_MAX_FAILURES) {
-				log_error("runtime API unreachable after %d attempts; exiting",
-				          failures);
+			if (gone)
 				goto out;
-			}
-			rt_loop_backoff(failures);
 			continue;
 		}
 		failures = 0;
@@ -248,10 +275,7 @@ int rt_lambda_run(const struct fn_app *app, const char *api)
 		else
 			unsetenv("_X_AMZN_TRACE_ID");
 
-		cJSON *out = fn_handle_event(app, hres.body ? hres.body : "", hres.body_len, id,
-		                             deadline_ms);
-		result = out ? cJSON_PrintUnformatted(out) : NULL;
-		cJSON_Delete(out);
+		result = rt_loop_handle(app, &hres, id, deadline_ms);
 		answer(ia, base, id, result);
 		free(result);
 		log_set_request_id(NULL);

@@ -20,44 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "arena.h"
-#include "config.h"
 #include "fn.h"
 #include "rtapi.h"
 #include "log.h"
 #include "rt.h"
 
-#define MAX_FAILURES       5
-#define CONNECT_TIMEOUT_MS 2000
-#define POST_TIMEOUT_MS    10000
-#define DEFAULT_PORT       "9001"
+#define MAX_FAILURES 5
+#define DEFAULT_PORT "9001"
 
 static const char *const id_headers[] = {"request_id", "x-scf-request-id", "x-request-id"};
-
-static long post(struct arena *a, const char *url, const char *body)
-{
-	const char *headers[2] = {"Content-Type: application/json", NULL};
-	struct httpc_req hreq = {
-	        .method = "POST",
-	        .url = url,
-	        .headers = headers,
-	        .body = body,
-	        .body_len = strlen(body),
-	        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-	        .timeout_ms = POST_TIMEOUT_MS,
-	        .max_response = 64 * 1024,
-	};
-	struct httpc_res hres;
-
-	memset(&hres, 0, sizeof(hres));
-	if (rtapi_do(a, &hreq, &hres) != 0) {
-		log_error("runtime API %s: %s", url, hres.error);
-		return -1;
-	}
-	return hres.status;
-}
 
 static int ok(long status)
 {
@@ -69,7 +41,8 @@ static int init_ready(const char *base)
 {
 	for (int attempt = 1; attempt <= MAX_FAILURES; attempt++) {
 		struct arena *a = arena_new();
-		long st = post(a, arena_printf(a, "%s/runtime/init/ready", base), "{}");
+		long st =
+		        rt_post_json(a, arena_printf(a, "%s/runtime/init/ready", base), "{}", NULL);
 		arena_free(a);
 		if (ok(st))
 			return 0;
@@ -84,18 +57,14 @@ static int answer(struct arena *a, const char *base, char *result)
 	long st;
 
 	if (result) {
-		st = post(a, arena_printf(a, "%s/runtime/invocation/response", base), result);
+		st = rt_post_json(a, arena_printf(a, "%s/runtime/invocation/response", base),
+		                  result, NULL);
 	} else {
-		cJSON *o = cJSON_CreateObject();
-		char *body = NULL;
-		if (o &&
-		    cJSON_AddStringToObject(o, "errorMessage",
-		                            "the invocation could not be turned into a "
-		                            "response") &&
-		    cJSON_AddStringToObject(o, "errorType", "Runtime.InternalError"))
-			body = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
-		st = body ? post(a, arena_printf(a, "%s/runtime/invocation/error", base), body)
+		char *body = rt_error_body("Runtime.InternalError",
+		                           "the invocation could not be turned into a response");
+
+		st = body ? rt_post_json(a, arena_printf(a, "%s/runtime/invocation/error", base),
+		                         body, NULL)
 		          : -1;
 		free(body);
 	}
@@ -127,41 +96,26 @@ int rt_scf_run(const struct fn_app *app, const char *api)
 	}
 	for (;;) {
 		struct arena *ia = arena_new();
-		struct httpc_req hreq = {
-		        .method = "GET",
-		        .url = arena_printf(ia, "%s/runtime/invocation/next", base),
-		        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
-		        .timeout_ms = -1,
-		        .max_response = g_cfg.max_body * 2 + 1024 * 1024,
-		};
 		struct httpc_res hres;
 		const char *id = NULL;
 		char *result;
-		int got;
+		int got = rt_loop_next(ia, arena_printf(ia, "%s/runtime/invocation/next", base),
+		                       &hres);
 
-		memset(&hres, 0, sizeof(hres));
-		rt_loop_idle(1);
-		got = rtapi_do(ia, &hreq, &hres);
-		rt_loop_idle(0);
 		if (got != 0 || hres.status != 200) {
-			log_error("runtime API /next failed: %s (status %ld)",
-			          got ? hres.error : "bad response", hres.status);
+			int gone = rt_loop_next_failed(&failures, got ? hres.error : "bad response",
+			                               hres.status);
+
 			arena_free(ia);
-			if (++failures >= MAX_FAILURES) {
-				log_error("runtime API unreachable after %d attempts; exiting",
-				          failures);
+			if (gone)
 				goto out;
-			}
-			rt_loop_backoff(failures);
 			continue;
 		}
 		failures = 0;
 		for (size_t i = 0; !id && i < sizeof(id_headers) / sizeof(id_headers[0]); i++)
 			id = kv_get(&hres.headers, id_headers[i]);
 
-		cJSON *out = fn_handle_event(app, hres.body ? hres.body : "", hres.body_len, id, 0);
-		result = out ? cJSON_PrintUnformatted(out) : NULL;
-		cJSON_Delete(out);
+		result = rt_loop_handle(app, &hres, id, 0);
 		answer(ia, base, result);
 		free(result);
 		log_set_request_id(NULL);

@@ -11,8 +11,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BIN_DIR = os.environ.get("BIN_DIR", "build/san/bin")
 ROOT = os.environ.get("PROJECT_ROOT", os.getcwd())
@@ -245,3 +247,273 @@ def wait_until(cond, timeout=10.0, step=0.05):
         if v or time.time() >= deadline:
             return v
         time.sleep(step)
+
+
+def wait_exit(p, timeout, sig=None):
+    """Sends sig (when given) to the process p and waits up to timeout
+    seconds: its exit status, or "timeout" (then it is killed)."""
+    if sig is not None:
+        p.send_signal(sig)
+    try:
+        return p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        reap(p)
+        return "timeout"
+
+
+def reap(p):
+    """Kills the process p if it still runs, and waits for it."""
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+
+
+def log_text(log, tail=2000):
+    """The last tail characters written to the open log file so far."""
+    log.flush()
+    log.seek(0)
+    return log.read()[-tail:]
+
+
+def resp_header(resp, name):
+    """A header of a response event (its "headers" object), any case; None if absent."""
+    for k, v in (resp.get("headers") or {}).items():
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+class RuntimeAPI:
+    """A runtime API server on a free loopback port, written from the
+    platforms' documentation: kind "lambda" is AWS Lambda's (2018-06-01:
+    GET {PREFIX}/invocation/next, POST .../invocation/ID/response|error and
+    .../init/error), kind "scf" Tencent SCF's custom runtime (POST
+    /runtime/init/ready, GET /runtime/invocation/next, POST
+    /runtime/invocation/response|error, the request id in a request_id
+    header). /next long-polls the events queued with push(rid, event).
+
+    Recorded, under .cond: calls (every call's kind in order: "next", "ready",
+    "init_error", "response", "error"), answers ((request id, kind, parsed
+    body) in order), responses (request id -> body), errors (request id ->
+    (Lambda-Runtime-Function-Error-Type, body)), init_errors ((type, body))."""
+
+    LAMBDA_PREFIX = "/2018-06-01/runtime"
+
+    def __init__(self, kind="lambda"):
+        if kind not in ("lambda", "scf"):
+            raise ValueError(kind)
+        self.kind = kind
+        self.prefix = self.LAMBDA_PREFIX if kind == "lambda" else "/runtime"
+        self.cond = threading.Condition()
+        self.queue = []
+        self.calls = []
+        self.answers = []
+        self.responses = {}
+        self.errors = {}
+        self.init_errors = []
+        self.current = None    # the request id last handed out (SCF answers carry none)
+        self.closing = False
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, data=b"{}", headers=()):
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                if self.path != api.prefix + "/invocation/next":
+                    return self.reply(404)
+                with api.cond:
+                    api.calls.append("next")
+                    api.cond.notify_all()
+                    while not api.queue and not api.closing:
+                        api.cond.wait(0.5)
+                    if api.closing:
+                        return self.reply(500)
+                    rid, body = api.queue.pop(0)
+                    api.current = rid
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+                self.reply(200, data, api.next_headers(rid))
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n)
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode(errors="replace")
+                etype = self.headers.get("Lambda-Runtime-Function-Error-Type")
+                with api.cond:
+                    kind, rid = api.route(self.path)
+                    if kind is None:
+                        return self.reply(404)
+                    api.record(kind, rid, etype, body)
+                if api.kind == "scf":
+                    self.reply(200)
+                else:
+                    self.reply(202, b'{"status":"OK"}')
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                # A long poll whose client went away (killed on purpose).
+                if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+                    super().handle_error(request, client_address)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def next_calls(self):
+        return self.calls.count("next")
+
+    def next_headers(self, rid):
+        if self.kind == "scf":
+            return [("request_id", rid)]
+        return [("Lambda-Runtime-Aws-Request-Id", rid),
+                ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
+                ("Lambda-Runtime-Invoked-Function-Arn",
+                 "arn:aws:lambda:us-east-1:123456789012:function:articles"),
+                ("Lambda-Runtime-Trace-Id",
+                 "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1")]
+
+    def route(self, path):
+        """(kind, request id) of a POST path; (None, None) when unknown."""
+        if not path.startswith(self.prefix + "/"):
+            return None, None
+        parts = path[len(self.prefix):].strip("/").split("/")
+        if self.kind == "scf":
+            if parts == ["init", "ready"]:
+                return "ready", None
+            if len(parts) == 2 and parts[0] == "invocation" and parts[1] in ("response", "error"):
+                return parts[1], self.current
+        else:
+            if parts == ["init", "error"]:
+                return "init_error", None
+            if len(parts) == 3 and parts[0] == "invocation" and parts[2] in ("response", "error"):
+                return parts[2], parts[1]
+        return None, None
+
+    def record(self, kind, rid, etype, body):
+        self.calls.append(kind)
+        if kind == "init_error":
+            self.init_errors.append((etype, body))
+        elif kind == "response":
+            self.responses[rid] = body
+        elif kind == "error":
+            self.errors[rid] = (etype, body)
+        if kind in ("response", "error"):
+            self.answers.append((rid, kind, body))
+        self.cond.notify_all()
+
+    def push(self, rid, event):
+        with self.cond:
+            self.queue.append((rid, event))
+            self.cond.notify_all()
+
+    def wait(self, pred, timeout=20):
+        """Waits until pred() (called under .cond) is true; False on timeout."""
+        deadline = time.time() + timeout
+        with self.cond:
+            while not pred():
+                left = deadline - time.time()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+        return True
+
+    def close(self):
+        with self.cond:
+            self.closing = True
+            self.cond.notify_all()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# ---- SAM templates for the gateway tests ----
+
+EVENTS_FILE_PARAM = "  EventsFile:\n    Type: String\n"
+# testfn's TEST_EVENTS_FILE from the EventsFile parameter (the gateway sets it).
+EVENTS_FILE_ENV = ("      Environment:\n        Variables:\n"
+                   "          TEST_EVENTS_FILE: !Ref EventsFile\n")
+
+
+def sam_template(resources, globals_text="", parameters=""):
+    """A template.yaml: the SAM header, a Globals: block with globals_text and
+    a Parameters: block with parameters (each when given), then Resources:."""
+    t = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n"
+    if globals_text:
+        t += "Globals:\n" + globals_text
+    if parameters:
+        t += "Parameters:\n" + parameters
+    return t + "Resources:\n" + "".join(resources)
+
+
+def sam_function(name="TestFunction", code_uri="tests/fixtures/testfn/", props="", events=()):
+    """One AWS::Serverless::Function under Resources: (bootstrap handler on
+    provided.al2023); props are extra Properties lines (indented six spaces),
+    events its Events entries (see http_event)."""
+    t = (f"  {name}:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+         f"      CodeUri: {code_uri}\n      Handler: bootstrap\n      Runtime: provided.al2023\n"
+         + props)
+    if events:
+        t += "      Events:\n" + "".join(events)
+    return t
+
+
+def sam_event(name, kind, properties):
+    """One Events entry: properties is its Properties lines (indented twelve)."""
+    return f"        {name}:\n          Type: {kind}\n          Properties:\n" + properties
+
+
+def http_event(name, path, method):
+    """An HttpApi event routing method path to the function."""
+    return sam_event(name, "HttpApi", f"            Path: {path}\n            Method: {method}\n")
+
+
+def s3_event(name, bucket_ref, rules):
+    """An S3 ObjectCreated event from the bucket resource bucket_ref, filtered
+    by rules: (name, value) pairs such as ("prefix", "in/")."""
+    props = (f"            Bucket: !Ref {bucket_ref}\n            Events: s3:ObjectCreated:*\n"
+             "            Filter:\n              S3Key:\n                Rules:\n")
+    for rule, value in rules:
+        props += f"                  - Name: {rule}\n                    Value: {value}\n"
+    return sam_event(name, "S3", props)
+
+
+def bucket(name):
+    """An AWS::S3::Bucket resource."""
+    return f"  {name}:\n    Type: AWS::S3::Bucket\n"
+
+
+def recv_all(sock):
+    """Everything sock receives until the peer closes it."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def raw_request(port, data, timeout=10):
+    """Sends data as is on a fresh loopback connection; returns everything
+    received until EOF."""
+    s = socket.create_connection(("127.0.0.1", port), timeout)
+    s.settimeout(timeout)
+    s.sendall(data)
+    out = recv_all(s)
+    s.close()
+    return out

@@ -405,11 +405,23 @@ def test_views():
     tap.eq("views: 5 POSTs from one client count once", view_count(aid), before + 1)
     srv.request("POST", f"/api/articles/{aid}/views", headers={"User-Agent": "reader-two/2.0"})
     tap.eq("views: another User-Agent counts again", view_count(aid), before + 2)
-    srv.request("POST", f"/api/articles/{aid}/views",
-                headers={"User-Agent": "reader-one/1.0", "X-Forwarded-For": "203.0.113.9, 10.0.0.1"})
+    # Without TRUST_PROXY, X-Forwarded-For is the client's to write: ignored.
     srv.request("POST", f"/api/articles/{aid}/views",
                 headers={"User-Agent": "reader-one/1.0", "X-Forwarded-For": "203.0.113.9"})
-    tap.eq("views: X-Forwarded-For's first address is the client", view_count(aid), before + 3)
+    tap.eq("views: a forged X-Forwarded-For does not make a new client", view_count(aid),
+           before + 2)
+    proxied = lib.Server("articles", env=dict(ENV, TRUST_PROXY="1"))
+    try:
+        proxied.request("POST", f"/api/articles/{aid}/views",
+                        headers={"User-Agent": "reader-one/1.0",
+                                 "X-Forwarded-For": "10.0.0.1, 203.0.113.9"})
+        proxied.request("POST", f"/api/articles/{aid}/views",
+                        headers={"User-Agent": "reader-one/1.0",
+                                 "X-Forwarded-For": "198.51.100.4, 203.0.113.9"})
+    finally:
+        proxied.stop()
+    tap.eq("views: behind a trusted proxy its (last) X-Forwarded-For entry is the client",
+           view_count(aid), before + 3)
     rows = q(f"SELECT client_hash, extract(epoch FROM window_start)::bigint % 3600 FROM"
              f" article_views WHERE article_id = {aid}").splitlines()
     tap.check("views: one row per client, hashes (64 hex), hour windows",

@@ -13,44 +13,16 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lib import tap, Gateway, migrate, psql, wait_until, SECRET  # noqa: E402
+from lib import (EVENTS_FILE_ENV, EVENTS_FILE_PARAM, SECRET, Gateway, bucket,  # noqa: E402
+                 http_event, migrate, psql, s3_event, sam_function, sam_template, tap,
+                 wait_until)
 
-TEMPLATE = """\
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Parameters:
-  EventsFile:
-    Type: String
-Resources:
-  Uploads:
-    Type: AWS::S3::Bucket
-  TestFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: tests/fixtures/testfn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      Environment:
-        Variables:
-          TEST_EVENTS_FILE: !Ref EventsFile
-      Events:
-        Api:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/{proxy+}
-            Method: ANY
-        Upload:
-          Type: S3
-          Properties:
-            Bucket: !Ref Uploads
-            Events: s3:ObjectCreated:*
-            Filter:
-              S3Key:
-                Rules:
-                  - Name: prefix
-                    Value: in/
-"""
+TEMPLATE = sam_template(
+    [bucket("Uploads"),
+     sam_function(props="      Timeout: 10\n" + EVENTS_FILE_ENV,
+                  events=[http_event("Api", "/api/test/{proxy+}", "ANY"),
+                          s3_event("Upload", "Uploads", [("prefix", "in/")])])],
+    parameters=EVENTS_FILE_PARAM)
 
 ENV = {"GW_ASYNC_ATTEMPTS": "3", "GW_TIME_SCALE": "20"}
 

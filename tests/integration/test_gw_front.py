@@ -7,22 +7,29 @@ import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lib import (BIN_DIR, DATABASE_URL, FIXTURE_DIR, TMP, Gateway, bin_path, fn_env,  # noqa: E402
-                 free_port, is_error, migrate, tap, wait_until)
+from lib import (BIN_DIR, DATABASE_URL, EVENTS_FILE_ENV, FIXTURE_DIR, TMP,  # noqa: E402
+                 Gateway, bin_path, fn_env, free_port, http_event, is_error, migrate,
+                 raw_request, sam_function, sam_template, tap, wait_until)
 
 ORIGIN = "https://blog.example"
 
-TEMPLATE = """\
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Globals:
+TEMPLATE = sam_template(
+    [sam_function(props="      ReservedConcurrentExecutions: 8\n" + EVENTS_FILE_ENV, events=[
+        http_event("EchoGet", "/api/test/echo/{name}", "GET"),
+        http_event("EchoPost", "/api/test/echo/{name}", "POST"),
+        http_event("Sleep", "/api/test/sleep", "GET"),
+        http_event("Record", "/api/test/record", "POST")]),
+     sam_function("ArticlesFunction", "functions/articles/", events=[
+         http_event("List", "/api/articles", "GET"),
+         http_event("Create", "/api/articles", "POST"),
+         http_event("Get", "/api/articles/{id}", "GET")])],
+    globals_text="""\
   Function:
     Timeout: 10
     MemorySize: 256
@@ -33,61 +40,7 @@ Globals:
       AllowHeaders: [content-type, authorization]
       MaxAge: 600
       AllowCredentials: true
-Resources:
-  TestFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: tests/fixtures/testfn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      ReservedConcurrentExecutions: 8
-      Environment:
-        Variables:
-          TEST_EVENTS_FILE: !Ref EventsFile
-      Events:
-        EchoGet:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/echo/{name}
-            Method: GET
-        EchoPost:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/echo/{name}
-            Method: POST
-        Sleep:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/sleep
-            Method: GET
-        Record:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/record
-            Method: POST
-  ArticlesFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: functions/articles/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Events:
-        List:
-          Type: HttpApi
-          Properties:
-            Path: /api/articles
-            Method: GET
-        Create:
-          Type: HttpApi
-          Properties:
-            Path: /api/articles
-            Method: POST
-        Get:
-          Type: HttpApi
-          Properties:
-            Path: /api/articles/{id}
-            Method: GET
-"""
+""")
 
 RID = re.compile(r"[0-9a-f]{32}")
 
@@ -267,19 +220,11 @@ def test_body_cap():
         tap.eq("the function saw only the small body", [e.get("data") for e in ev], ["small"])
 
         # Chunked (no Content-Length): cut at the cap too.
-        s = socket.create_connection(("127.0.0.1", gw.port), 10)
         req = (b"POST /api/test/record HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
                b"Content-Type: text/plain\r\nConnection: close\r\n\r\n")
         for _ in range(3):
             req += b"%x\r\n%s\r\n" % (800, b"y" * 800)
-        s.sendall(req + b"0\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
+        data = raw_request(gw.port, req + b"0\r\n\r\n")
         tap.check("chunked body over the cap is 413", data.startswith(b"HTTP/1.1 413"), data[:100])
         tap.eq("the function never saw the large bodies", len(gw.events()), 1)
     finally:

@@ -14,73 +14,32 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lib import (FIXTURE_DIR, PLAIN_FIXTURE_DIR, Gateway, is_error, tap,  # noqa: E402
-                 wait_until)
+from lib import (FIXTURE_DIR, PLAIN_FIXTURE_DIR, Gateway, http_event, is_error,  # noqa: E402
+                 sam_function, sam_template, tap, wait_until)
 
 TIMEOUT_S = 2
 MEMORY_MB = 128
 # pool.c's MEM_ALLOWANCE_MB: RLIMIT_AS = MemorySize + this.
 MEM_ALLOWANCE_MB = 64
 
-ROUTES = """\
-      Events:
-        Echo:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/echo/{name}
-            Method: GET
-        Sleep:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/sleep
-            Method: GET
-        Crash:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/crash
-            Method: GET
-        Alloc:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/alloc
-            Method: GET
-"""
+ROUTES = [http_event("Echo", "/api/test/echo/{name}", "GET"),
+          http_event("Sleep", "/api/test/sleep", "GET"),
+          http_event("Crash", "/api/test/crash", "GET"),
+          http_event("Alloc", "/api/test/alloc", "GET")]
 
 
 def template(extra_env="", reserved=2, with_missing=True):
     env = "      Environment:\n        Variables:\n" + extra_env if extra_env else ""
-    t = f"""\
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Globals:
+    functions = [sam_function(props=f"      ReservedConcurrentExecutions: {reserved}\n" + env,
+                              events=ROUTES)]
+    if with_missing:
+        functions.append(sam_function("MissingFunction", "functions/nosuchfn/",
+                                      events=[http_event("Missing", "/api/missing", "GET")]))
+    return sam_template(functions, globals_text=f"""\
   Function:
     Timeout: {TIMEOUT_S}
     MemorySize: {MEMORY_MB}
-Resources:
-  TestFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: tests/fixtures/testfn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      ReservedConcurrentExecutions: {reserved}
-{env}{ROUTES}"""
-    if with_missing:
-        t += """\
-  MissingFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: functions/nosuchfn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Events:
-        Missing:
-          Type: HttpApi
-          Properties:
-            Path: /api/missing
-            Method: GET
-"""
-    return t
+""")
 
 
 def workers(gw, name="testfn"):

@@ -8,50 +8,23 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lib import tap, Gateway, migrate, psql, wait_until  # noqa: E402
+from lib import (EVENTS_FILE_ENV, EVENTS_FILE_PARAM, Gateway, migrate, psql,  # noqa: E402
+                 sam_event, sam_function, sam_template, tap, wait_until)
 
-TEMPLATE = """\
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Parameters:
-  EventsFile:
-    Type: String
-Resources:
-  TestFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: tests/fixtures/testfn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      Environment:
-        Variables:
-          TEST_EVENTS_FILE: !Ref EventsFile
-      Events:
-        Tick:
-          Type: Schedule
-          Properties:
-            Schedule: rate(1 minute)
-        EveryMinute:
-          Type: Schedule
-          Properties:
-            Schedule: cron(* * * * ? *)
-        WithInput:
-          Type: Schedule
-          Properties:
+TEMPLATE = sam_template([sam_function(props="      Timeout: 10\n" + EVENTS_FILE_ENV, events=[
+    sam_event("Tick", "Schedule", "            Schedule: rate(1 minute)\n"),
+    sam_event("EveryMinute", "Schedule", "            Schedule: cron(* * * * ? *)\n"),
+    sam_event("WithInput", "Schedule", """\
             Schedule: rate(1 minute)
             Input: '{"method":"POST","path":"/api/test/record","body":"{\\"from\\":\\"input\\"}"}'
-        Off:
-          Type: Schedule
-          Properties:
+"""),
+    sam_event("Off", "Schedule", """\
             Schedule: rate(1 minute)
             Enabled: false
             Input: '{"method":"POST","path":"/api/test/record","body":"{\\"from\\":\\"off\\"}"}'
-        Yearly:
-          Type: Schedule
-          Properties:
-            Schedule: cron(0 0 1 1 ? *)
-"""
+"""),
+    sam_event("Yearly", "Schedule", "            Schedule: cron(0 0 1 1 ? *)\n")])],
+    parameters=EVENTS_FILE_PARAM)
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

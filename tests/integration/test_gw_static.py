@@ -4,7 +4,6 @@ escaping the folder (traversal sent over a raw socket so nothing normalises
 it), symlinks out of the folder refused, template routes before files."""
 import json
 import os
-import socket
 import sys
 import time
 
@@ -12,29 +11,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 import lib  # noqa: E402
 from lib import tap  # noqa: E402
 
-TEMPLATE = """\
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  TestFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: tests/fixtures/testfn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      Events:
-        Echo:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/echo/{name}
-            Method: GET
-        Owned:
-          Type: HttpApi
-          Properties:
-            Path: /owned.txt
-            Method: GET
-"""
+TEMPLATE = lib.sam_template([lib.sam_function(
+    props="      Timeout: 10\n",
+    events=[lib.http_event("Echo", "/api/test/echo/{name}", "GET"),
+            lib.http_event("Owned", "/owned.txt", "GET")])])
 
 SECRET_TEXT = "TOP-SECRET-OUTSIDE-THE-ROOT"
 
@@ -86,17 +66,8 @@ def setup_static(root, outside):
 
 def raw_request(port, target, method="GET", headers=""):
     """Sends the request line exactly as given; returns (status, headers, body)."""
-    s = socket.create_connection(("127.0.0.1", port), 10)
-    s.settimeout(10)
-    s.sendall(f"{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-              f"{headers}\r\n".encode("latin-1"))
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
+    data = lib.raw_request(port, f"{method} {target} HTTP/1.1\r\nHost: localhost\r\n"
+                           f"Connection: close\r\n{headers}\r\n".encode("latin-1"))
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0

@@ -18,63 +18,15 @@ from lib import tap  # noqa: E402
 
 MAX = 65536
 
-PLAIN_TEMPLATE = """\
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  TestFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: tests/fixtures/testfn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Events:
-        Echo:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/echo/{name}
-            Method: GET
-"""
+ECHO = lib.http_event("Echo", "/api/test/echo/{name}", "GET")
+PLAIN_TEMPLATE = lib.sam_template([lib.sam_function(events=[ECHO])])
 
-S3_TEMPLATE = """\
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Parameters:
-  EventsFile:
-    Type: String
-    Default: ''
-Resources:
-  PhotosBucket:
-    Type: AWS::S3::Bucket
-  TestFunction:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: tests/fixtures/testfn/
-      Handler: bootstrap
-      Runtime: provided.al2023
-      Timeout: 10
-      Environment:
-        Variables:
-          TEST_EVENTS_FILE: !Ref EventsFile
-      Events:
-        Echo:
-          Type: HttpApi
-          Properties:
-            Path: /api/test/echo/{name}
-            Method: GET
-        Upload:
-          Type: S3
-          Properties:
-            Bucket: !Ref PhotosBucket
-            Events: s3:ObjectCreated:*
-            Filter:
-              S3Key:
-                Rules:
-                  - Name: prefix
-                    Value: uploads/
-                  - Name: suffix
-                    Value: .jpg
-"""
+S3_TEMPLATE = lib.sam_template(
+    [lib.bucket("PhotosBucket"),
+     lib.sam_function(props="      Timeout: 10\n" + lib.EVENTS_FILE_ENV, events=[
+         ECHO, lib.s3_event("Upload", "PhotosBucket", [("prefix", "uploads/"),
+                                                      ("suffix", ".jpg")])])],
+    parameters=lib.EVENTS_FILE_PARAM + "    Default: ''\n")
 
 
 def sign(method, key, expires):

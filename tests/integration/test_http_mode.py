@@ -14,23 +14,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (Server, bin_path, fn_env, free_port, is_error, migrate, tap)  # noqa: E402
+from lib import (Server, bin_path, fn_env, free_port, is_error, migrate,  # noqa: E402
+                 raw_request, recv_all, tap)
 
 SAN_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
-
-
-def raw(port, data, timeout=10):
-    """Sends data on a fresh connection, returns everything until EOF."""
-    s = socket.create_connection(("127.0.0.1", port), timeout)
-    s.sendall(data)
-    out = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        out += chunk
-    s.close()
-    return out
 
 
 def split_response(data):
@@ -87,15 +74,15 @@ def test_routing_and_errors(srv):
 
 
 def test_head(srv):
-    get = raw(srv.port, b"GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    get = raw_request(srv.port, b"GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     gstatus, _, gbody = split_response(get)
-    data = raw(srv.port, b"HEAD /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    data = raw_request(srv.port, b"HEAD /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     status, hdrs, body = split_response(data)
     tap.eq("HEAD /api/health is 200", status, 200)
     tap.check("GET /api/health has a body", gstatus == 200 and len(gbody) > 0, get)
     tap.eq("HEAD sends no body", body, b"")
     # Keep-alive: a HEAD followed by a GET on one connection parses cleanly.
-    both = raw(srv.port, b"HEAD /api/health HTTP/1.1\r\nHost: t\r\n\r\n"
+    both = raw_request(srv.port, b"HEAD /api/health HTTP/1.1\r\nHost: t\r\n\r\n"
                          b"GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     tap.eq("HEAD then GET on one connection: two responses", both.count(b"HTTP/1.1 200"), 2)
 
@@ -112,15 +99,8 @@ def test_body_limit(srv):
     tap.eq("body of exactly MAX_BODY_BYTES passes to the router (405)", status, 405)
 
     # The limit is enforced from Content-Length before the body is sent.
-    s = socket.create_connection(("127.0.0.1", srv.port), 10)
-    s.sendall(b"POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n")
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
+    data = raw_request(srv.port,
+                       b"POST /api/health HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n")
     status, hdrs, body = split_response(data)
     tap.eq("huge Content-Length answered 413 without the body", status, 413)
     tap.eq("413 closes the connection", hdrs.get("connection", "").lower(), "close")
@@ -132,7 +112,7 @@ def test_body_limit(srv):
     for _ in range(3):
         req += b"%x\r\n%s\r\n" % (len(chunk), chunk)
     req += b"0\r\n\r\n"
-    status, _, body = split_response(raw(srv.port, req))
+    status, _, body = split_response(raw_request(srv.port, req))
     tap.eq("chunked body over the limit is 413", status, 413)
     try:
         tap.check("chunked 413 body is the error JSON",
@@ -165,7 +145,7 @@ def test_port_env():
         up = wait_port(proc, port)
         tap.check("PORT env mode listens on $PORT", up)
         if up:
-            data = raw(port, b"GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            data = raw_request(port, b"GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
             tap.eq("PORT env mode serves requests", split_response(data)[0], 200)
             # A platform port must be reachable on the host's other addresses too.
             try:
@@ -241,12 +221,7 @@ def test_graceful_sigterm():
         time.sleep(0.7)
         tap.check("server still running while a request is in flight", srv.proc.poll() is None)
         s.sendall(body[40:])
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = recv_all(s)
         s.close()
         status, hdrs, rbody = split_response(data) if data else (0, {}, b"")
         tap.eq("in-flight request gets its response after SIGTERM", status, 405)

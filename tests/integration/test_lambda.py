@@ -6,125 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import TMP, bin_path, fn_env, free_port, migrate, tap  # noqa: E402
-
-PREFIX = "/2018-06-01/runtime"
-
-
-class RuntimeAPI:
-    """Hands out queued events on /next (long poll) and records answers."""
-
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.queue = []
-        self.next_calls = 0
-        self.responses = {}    # request id -> parsed body
-        self.errors = {}       # request id -> (error type header, parsed body)
-        self.init_errors = []  # (error type header, parsed body)
-        self.closing = False
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, obj):
-                data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def read_json(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(n)
-                try:
-                    return json.loads(raw)
-                except ValueError:
-                    return raw.decode(errors="replace")
-
-            def do_GET(self):
-                if self.path != PREFIX + "/invocation/next":
-                    return self.reply(404, {"errorMessage": "no such path"})
-                with api.cond:
-                    api.next_calls += 1
-                    api.cond.notify_all()
-                    while not api.queue and not api.closing:
-                        api.cond.wait(0.5)
-                    if api.closing:
-                        return self.reply(500, {"errorMessage": "shutting down"})
-                    rid, body = api.queue.pop(0)
-                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Lambda-Runtime-Aws-Request-Id", rid)
-                self.send_header("Lambda-Runtime-Deadline-Ms",
-                                 str(int(time.time() * 1000) + 30000))
-                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
-                                 "arn:aws:lambda:us-east-1:123456789012:function:articles")
-                self.send_header("Lambda-Runtime-Trace-Id",
-                                 "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1")
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self):
-                body = self.read_json()
-                etype = self.headers.get("Lambda-Runtime-Function-Error-Type")
-                parts = self.path[len(PREFIX):].strip("/").split("/")
-                with api.cond:
-                    if parts == ["init", "error"]:
-                        api.init_errors.append((etype, body))
-                    elif len(parts) == 3 and parts[0] == "invocation" and parts[2] == "response":
-                        api.responses[parts[1]] = body
-                    elif len(parts) == 3 and parts[0] == "invocation" and parts[2] == "error":
-                        api.errors[parts[1]] = (etype, body)
-                    else:
-                        return self.reply(404, {"errorMessage": "no such path"})
-                    api.cond.notify_all()
-                self.reply(202, {"status": "OK"})
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                # A long poll whose client went away (killed on purpose).
-                if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-                    super().handle_error(request, client_address)
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def push(self, rid, event):
-        with self.cond:
-            self.queue.append((rid, event))
-            self.cond.notify_all()
-
-    def wait(self, pred, timeout=20):
-        deadline = time.time() + timeout
-        with self.cond:
-            while not pred():
-                left = deadline - time.time()
-                if left <= 0:
-                    return False
-                self.cond.wait(left)
-        return True
-
-    def close(self):
-        with self.cond:
-            self.closing = True
-            self.cond.notify_all()
-        self.server.shutdown()
-        self.server.server_close()
+from lib import (TMP, RuntimeAPI, bin_path, fn_env, free_port, log_text,  # noqa: E402
+                 migrate, reap, resp_header, tap, wait_exit)
 
 
 def start(api_addr, **env):
@@ -133,19 +19,6 @@ def start(api_addr, **env):
                          env=fn_env(AWS_LAMBDA_RUNTIME_API=api_addr, **env),
                          stdout=subprocess.DEVNULL, stderr=log)
     return p, log
-
-
-def log_text(log):
-    log.flush()
-    log.seek(0)
-    return log.read()[-2000:]
-
-
-def header(resp, name):
-    for k, v in (resp.get("headers") or {}).items():
-        if k.lower() == name.lower():
-            return v
-    return None
 
 
 def test_invocations():
@@ -164,7 +37,7 @@ def test_invocations():
         tap.eq("v2 response: statusCode 200", r.get("statusCode"), 200)
         tap.check("v2 response: v2 shape", "multiValueHeaders" not in r and "cookies" in r, r)
         tap.eq("v2 response: X-Request-Id is the Lambda request id",
-               header(r, "X-Request-Id"), "req-0001")
+               resp_header(r, "X-Request-Id"), "req-0001")
         tap.check("v2 response: health body", json.loads(r.get("body", "{}")).get("status") == "ok",
                   r)
 
@@ -180,7 +53,7 @@ def test_invocations():
         tap.check("v1 response: 404 in v1 shape",
                   r.get("statusCode") == 404 and isinstance(r.get("multiValueHeaders"), dict), r)
         tap.eq("v1 response: X-Request-Id is the Lambda request id",
-               header(r, "X-Request-Id"), "req-0002")
+               resp_header(r, "X-Request-Id"), "req-0002")
         r = api.responses.get("req-0003", {})
         tap.check("invalid event JSON: a 400 /response, not an /error",
                   r.get("statusCode") == 400 and "req-0003" not in api.errors, r)
@@ -191,17 +64,10 @@ def test_invocations():
                   f"next calls {api.next_calls}, exit {p.poll()}")
         tap.eq("no /error posted for answered invocations", api.errors, {})
 
-        p.send_signal(signal.SIGTERM)
-        try:
-            rc = p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            rc = "timeout"
+        rc = wait_exit(p, 10, signal.SIGTERM)
         tap.eq("SIGTERM while waiting for an event: exit 0", rc, 0)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        reap(p)
         api.close()
 
 
@@ -220,21 +86,14 @@ def test_init_error():
         tap.eq("bad config: never asked for an event", api.next_calls, 0)
         tap.check("bad config: message on stderr", "MAX_BODY_BYTES" in log_text(log))
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        reap(p)
         api.close()
 
 
 def test_api_gone():
     port = free_port()  # nothing listens here
     p, log = start(f"127.0.0.1:{port}")
-    try:
-        rc = p.wait(30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        rc = "timeout"
+    rc = wait_exit(p, 30)
     tap.eq("runtime API unreachable: exit 1 after retries", rc, 1)
 
 

@@ -14,107 +14,19 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import DATABASE_URL, ROOT, SECRET, TMP, migrate, tap  # noqa: E402
+from lib import (DATABASE_URL, ROOT, SECRET, TMP, RuntimeAPI, log_text, migrate,  # noqa: E402
+                 reap, tap, wait_exit)
 
-PREFIX = "/2018-06-01/runtime"
 OUT = os.path.join(ROOT, "build", "lambda")
 # glibc's libraries: every Linux runtime has them, the package must not need more.
 GLIBC = re.compile(r"^(linux-vdso|ld-linux[-\w]*|libc|libm|libmvec|libpthread|libdl|librt|"
                    r"libresolv|libutil|libanl|libnss_\w+)\.so(\.\d+)*$")
 # provided.al2023 is Amazon Linux 2023: glibc 2.34.
 AL2023_GLIBC = (2, 34)
-
-
-class RuntimeAPI:
-    """One queued event for /next; records /response and /error bodies."""
-
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.queue = []
-        self.responses = {}
-        self.errors = {}
-        self.closing = False
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, data, headers=()):
-                self.send_response(status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                if self.path != PREFIX + "/invocation/next":
-                    return self.reply(404, b"{}")
-                with api.cond:
-                    while not api.queue and not api.closing:
-                        api.cond.wait(0.5)
-                    if api.closing:
-                        return self.reply(500, b"{}")
-                    rid, body = api.queue.pop(0)
-                self.reply(200, json.dumps(body).encode(), [
-                    ("Lambda-Runtime-Aws-Request-Id", rid),
-                    ("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000)),
-                    ("Lambda-Runtime-Invoked-Function-Arn",
-                     "arn:aws:lambda:us-east-1:123456789012:function:articles")])
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(n)
-                parts = self.path[len(PREFIX):].strip("/").split("/")
-                with api.cond:
-                    if len(parts) == 3 and parts[2] == "response":
-                        api.responses[parts[1]] = json.loads(raw)
-                    elif len(parts) >= 2 and parts[-1] == "error":
-                        api.errors[parts[1]] = raw
-                    api.cond.notify_all()
-                self.reply(202, b'{"status":"OK"}')
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def push(self, rid, event):
-        with self.cond:
-            self.queue.append((rid, event))
-            self.cond.notify_all()
-
-    def wait(self, rid, timeout=20):
-        deadline = time.time() + timeout
-        with self.cond:
-            while rid not in self.responses and rid not in self.errors:
-                left = deadline - time.time()
-                if left <= 0:
-                    return False
-                self.cond.wait(left)
-        return True
-
-    def close(self):
-        with self.cond:
-            self.closing = True
-            self.cond.notify_all()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def functions():
@@ -205,10 +117,8 @@ def test_run(dest):
                                "http": {"method": "GET", "path": "/api/health",
                                         "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"}},
             "isBase64Encoded": False})
-        answered = api.wait("pkg-0001")
-        log.flush()
-        log.seek(0)
-        tap.check("unzipped package answers an invocation", answered, log.read()[-2000:])
+        answered = api.wait(lambda: "pkg-0001" in api.responses or "pkg-0001" in api.errors)
+        tap.check("unzipped package answers an invocation", answered, log_text(log))
         resp = api.responses.get("pkg-0001") or {}
         tap.eq("GET /api/health: statusCode 200", resp.get("statusCode"), 200)
         try:
@@ -224,16 +134,10 @@ def test_run(dest):
                    and not GLIBC.match(os.path.basename(x))]
         tap.check("every loaded non-glibc library comes from the package's lib/",
                   libs and not foreign, foreign or "process gone")
-        p.send_signal(signal.SIGTERM)
-        try:
-            rc = p.wait(10)
-        except subprocess.TimeoutExpired:
-            rc = "timeout"
+        rc = wait_exit(p, 10, signal.SIGTERM)
         tap.eq("SIGTERM: exit 0", rc, 0)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        reap(p)
         api.close()
 
 

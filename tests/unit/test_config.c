@@ -22,6 +22,7 @@ static const char *const shared_names[] = {
         "DB_CONNECT_TIMEOUT",
         "DB_STATEMENT_TIMEOUT_MS",
         "DB_PREPARED_STATEMENTS",
+        "TRUST_PROXY",
         "MAX_BODY_BYTES",
         "LOG_LEVEL",
         "APP_SECRET",

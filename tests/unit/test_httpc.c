@@ -5,141 +5,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "arena.h"
 #include "httpc.h"
 #include "kv.h"
+#include "support/testsrv.h"
 
-/* A one-connection-at-a-time HTTP server: reads a request (headers and a
- * Content-Length body), optionally stalls, writes a canned response, closes. */
-struct canned {
-	int fd;
-	int port;
-	pthread_t thread;
-	const char *response;
-	size_t response_len;
-	int stall_ms;
-	atomic_bool stop;
-	atomic_int requests;
-	char request[65536];
-	size_t request_len;
-};
-
-static bool wait_readable(int fd, struct canned *s)
-{
-	struct pollfd p = {fd, POLLIN, 0};
-
-	while (!atomic_load(&s->stop)) {
-		int rc = poll(&p, 1, 20);
-
-		if (rc > 0)
-			return true;
-		if (rc < 0)
-			return false;
-	}
-	return false;
-}
-
-static void read_request(struct canned *s, int c)
-{
-	size_t want = 0;
-	char *end;
-
-	s->request_len = 0;
-	for (;;) {
-		ssize_t n;
-
-		if (!wait_readable(c, s))
-			return;
-		n = read(c, s->request + s->request_len, sizeof(s->request) - 1 - s->request_len);
-		if (n <= 0)
-			return;
-		s->request_len += (size_t)n;
-		s->request[s->request_len] = '\0';
-		end = strstr(s->request, "\r\n\r\n");
-		if (end != NULL && want == 0) {
-			const char *cl = strcasestr(s->request, "\r\ncontent-length:");
-
-			want = (size_t)(end + 4 - s->request);
-			if (cl != NULL && cl < end)
-				want += strtoul(cl + 17, NULL, 10);
-		}
-		if ((want > 0 && s->request_len >= want) || s->request[0] == 0x16 /* TLS */)
-			return;
-		if (s->request_len >= sizeof(s->request) - 1)
-			return;
-	}
-}
-
-static void *serve(void *arg)
-{
-	struct canned *s = arg;
-
-	while (!atomic_load(&s->stop)) {
-		int c;
-
-		if (!wait_readable(s->fd, s))
-			break;
-		c = accept(s->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		read_request(s, c);
-		atomic_fetch_add(&s->requests, 1);
-		for (int waited = 0; waited < s->stall_ms && !atomic_load(&s->stop); waited += 10)
-			usleep(10000);
-		if (write(c, s->response, s->response_len) < 0)
-			perror("canned server write");
-		close(c);
-	}
-	return NULL;
-}
-
-static struct canned *canned_start(const char *response, size_t len, int stall_ms)
-{
-	struct canned *s = calloc(1, sizeof(*s));
-	struct sockaddr_in sa = {0};
-	socklen_t sl = sizeof(sa);
-	int one = 1;
-
-	assert_non_null(s);
-	s->response = response;
-	s->response_len = len ? len : strlen(response);
-	s->stall_ms = stall_ms;
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(s->fd >= 0);
-	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(s->fd, 16), 0);
-	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&sa, &sl), 0);
-	s->port = ntohs(sa.sin_port);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	return s;
-}
-
-static void canned_stop(struct canned *s)
-{
-	atomic_store(&s->stop, true);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
-	free(s);
-}
-
-static const char *url(struct arena *a, const struct canned *s, const char *scheme,
+static const char *url(struct arena *a, const struct testsrv *s, const char *scheme,
                        const char *path)
 {
 	return arena_printf(a, "%s://127.0.0.1:%d%s", scheme, s->port, path);
@@ -164,7 +42,7 @@ static void test_status_body_headers(void **state)
 	                           "\r\n"
 	                           "hello";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	size_t seen = 0;
@@ -187,7 +65,7 @@ static void test_status_body_headers(void **state)
 			assert_string_equal(res.headers.items[i].value, seen++ ? "b c" : "a");
 	}
 	assert_non_null(strstr(s->request, "GET /x?y=1 HTTP/1.1\r\n"));
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -197,7 +75,7 @@ static void test_methods_and_body(void **state)
 	                           "\r\nok";
 	static const char *const hdrs[] = {"X-Test: 1", "Content-Type: application/json", NULL};
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 
@@ -236,7 +114,7 @@ static void test_methods_and_body(void **state)
 	assert_true(strncmp(s->request, "HEAD /p ", 8) == 0);
 	assert_int_equal(res.status, 200);
 	assert_int_equal(res.body_len, 0);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -247,7 +125,7 @@ static void test_interim_resets_headers(void **state)
 	                           "HTTP/1.1 200 OK\r\nX-Final: 2\r\nContent-Length: 2\r\n"
 	                           "Connection: close\r\n\r\nok";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 
@@ -257,7 +135,7 @@ static void test_interim_resets_headers(void **state)
 	assert_int_equal(res.status, 200);
 	assert_null(kv_get(&res.headers, "x-interim"));
 	assert_string_equal(kv_get(&res.headers, "x-final"), "2");
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -266,7 +144,7 @@ static void test_error_status_is_a_response(void **state)
 	static const char resp[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n"
 	                           "Connection: close\r\n\r\nbusy";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 
@@ -275,7 +153,7 @@ static void test_error_status_is_a_response(void **state)
 	assert_int_equal(httpc_do(a, &req, &res), 0);
 	assert_int_equal(res.status, 503);
 	assert_string_equal(res.body, "busy");
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -284,7 +162,7 @@ static void test_redirect_not_followed(void **state)
 	static const char resp[] = "HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\n"
 	                           "Content-Length: 0\r\nConnection: close\r\n\r\n";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 
@@ -294,7 +172,7 @@ static void test_redirect_not_followed(void **state)
 	assert_int_equal(res.status, 302);
 	assert_string_equal(kv_get(&res.headers, "location"), "/elsewhere");
 	assert_int_equal(atomic_load(&s->requests), 1);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -325,37 +203,37 @@ static void test_size_cap(void **state)
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	char *r;
-	struct canned *s;
+	struct testsrv *s;
 
 	(void)state;
 	req.max_response = 1000;
 	/* Announced length over the cap. */
 	r = big_response(true, 1001);
-	s = canned_start(r, 0, 0);
+	s = testsrv_start(r, 0, 0);
 	req.url = url(a, s, "http", "/");
 	assert_int_equal(httpc_do(a, &req, &res), -1);
 	assert_string_equal(res.error, "response too large");
 	assert_int_equal(res.status, 0);
-	canned_stop(s);
+	testsrv_stop(s);
 	free(r);
 	/* No length: the stream itself is cut at the cap. */
 	r = big_response(false, 200000);
-	s = canned_start(r, 0, 0);
+	s = testsrv_start(r, 0, 0);
 	req.url = url(a, s, "http", "/");
 	assert_int_equal(httpc_do(a, &req, &res), -1);
 	assert_string_equal(res.error, "response too large");
-	canned_stop(s);
+	testsrv_stop(s);
 	free(r);
 	/* Exactly at the cap is fine. */
 	r = big_response(false, 1000);
-	s = canned_start(r, 0, 0);
+	s = testsrv_start(r, 0, 0);
 	req.url = url(a, s, "http", "/");
 	if (httpc_do(a, &req, &res) != 0)
 		fail_msg("at the cap: %s", res.error);
 	assert_int_equal(res.body_len, 1000);
 	assert_int_equal(res.body[999], 'z');
 	assert_int_equal(res.body[1000], '\0');
-	canned_stop(s);
+	testsrv_stop(s);
 	free(r);
 	arena_free(a);
 }
@@ -364,7 +242,7 @@ static void test_total_timeout(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 5000);
+	struct testsrv *s = testsrv_start(resp, 0, 5000);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	double t0 = now_ms(), took;
@@ -378,7 +256,7 @@ static void test_total_timeout(void **state)
 	assert_true(took >= 250 && took < 2500);
 	if (strstr(res.error, "timeout") == NULL)
 		fail_msg("error \"%s\" does not say timeout", res.error);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -387,7 +265,7 @@ static void test_https_to_plain_socket_fails(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 
@@ -399,7 +277,7 @@ static void test_https_to_plain_socket_fails(void **state)
 	assert_true(res.error[0] != '\0');
 	/* The server did see a TLS ClientHello, not a plain request. */
 	assert_int_equal((unsigned char)s->request[0], 0x16);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -407,7 +285,7 @@ static void test_transport_failures(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	int port = s->port;
@@ -424,7 +302,7 @@ static void test_transport_failures(void **state)
 	assert_int_equal(atomic_load(&s->requests), 0);
 	req.url = NULL;
 	assert_int_equal(httpc_do(a, &req, &res), -1);
-	canned_stop(s);
+	testsrv_stop(s);
 	/* Nothing listens there any more. */
 	req.url = arena_printf(a, "http://127.0.0.1:%d/", port);
 	assert_int_equal(httpc_do(a, &req, &res), -1);

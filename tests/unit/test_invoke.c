@@ -7,136 +7,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "invoke.h"
-
-/* A one-connection-at-a-time HTTP server: reads a request (headers and a
- * Content-Length body), optionally stalls, writes a canned response, closes. */
-struct canned {
-	int fd;
-	int port;
-	pthread_t thread;
-	const char *response;
-	size_t response_len;
-	int stall_ms;
-	atomic_bool stop;
-	atomic_int requests;
-	char request[65536];
-	size_t request_len;
-};
-
-static bool wait_readable(int fd, struct canned *s)
-{
-	struct pollfd p = {fd, POLLIN, 0};
-
-	while (!atomic_load(&s->stop)) {
-		int rc = poll(&p, 1, 20);
-
-		if (rc > 0)
-			return true;
-		if (rc < 0)
-			return false;
-	}
-	return false;
-}
-
-static void read_request(struct canned *s, int c)
-{
-	size_t want = 0;
-	char *end;
-
-	s->request_len = 0;
-	for (;;) {
-		ssize_t n;
-
-		if (!wait_readable(c, s))
-			return;
-		n = read(c, s->request + s->request_len, sizeof(s->request) - 1 - s->request_len);
-		if (n <= 0)
-			return;
-		s->request_len += (size_t)n;
-		s->request[s->request_len] = '\0';
-		end = strstr(s->request, "\r\n\r\n");
-		if (end != NULL && want == 0) {
-			const char *cl = strcasestr(s->request, "\r\ncontent-length:");
-
-			want = (size_t)(end + 4 - s->request);
-			if (cl != NULL && cl < end)
-				want += strtoul(cl + 17, NULL, 10);
-		}
-		if ((want > 0 && s->request_len >= want) || s->request[0] == 0x16 /* TLS */)
-			return;
-		if (s->request_len >= sizeof(s->request) - 1)
-			return;
-	}
-}
-
-static void *serve(void *arg)
-{
-	struct canned *s = arg;
-
-	while (!atomic_load(&s->stop)) {
-		int c;
-
-		if (!wait_readable(s->fd, s))
-			break;
-		c = accept(s->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		read_request(s, c);
-		atomic_fetch_add(&s->requests, 1);
-		for (int waited = 0; waited < s->stall_ms && !atomic_load(&s->stop); waited += 10)
-			usleep(10000);
-		if (write(c, s->response, s->response_len) < 0)
-			perror("canned server write");
-		close(c);
-	}
-	return NULL;
-}
-
-static struct canned *canned_start(const char *response, size_t len, int stall_ms)
-{
-	struct canned *s = calloc(1, sizeof(*s));
-	struct sockaddr_in sa = {0};
-	socklen_t sl = sizeof(sa);
-	int one = 1;
-
-	assert_non_null(s);
-	s->response = response;
-	s->response_len = len ? len : strlen(response);
-	s->stall_ms = stall_ms;
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(s->fd >= 0);
-	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(s->fd, 16), 0);
-	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&sa, &sl), 0);
-	s->port = ntohs(sa.sin_port);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	return s;
-}
-
-static void canned_stop(struct canned *s)
-{
-	atomic_store(&s->stop, true);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
-	free(s);
-}
+#include "support/testsrv.h"
 
 static const char accepted[] = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n"
                                "Connection: close\r\n\r\n";
@@ -152,7 +29,7 @@ static void clear_env(void)
 	unsetenv("AWS_SESSION_TOKEN");
 }
 
-static void point_at(const struct canned *s, const char *suffix)
+static void point_at(const struct testsrv *s, const char *suffix)
 {
 	char ep[64];
 
@@ -161,7 +38,7 @@ static void point_at(const struct canned *s, const char *suffix)
 }
 
 /* The request's header block, lower-cased, for case-insensitive searches. */
-static const char *header_value(const struct canned *s, const char *name, char *buf, size_t n)
+static const char *header_value(const struct testsrv *s, const char *name, char *buf, size_t n)
 {
 	char needle[64];
 	const char *p, *end = strstr(s->request, "\r\n\r\n");
@@ -182,7 +59,7 @@ static const char *header_value(const struct canned *s, const char *name, char *
 	return buf;
 }
 
-static const char *body_of(const struct canned *s)
+static const char *body_of(const struct testsrv *s)
 {
 	const char *end = strstr(s->request, "\r\n\r\n");
 
@@ -191,7 +68,7 @@ static const char *body_of(const struct canned *s)
 
 static void test_unsigned_request(void **state)
 {
-	struct canned *s = canned_start(accepted, 0, 0);
+	struct testsrv *s = testsrv_start(accepted, 0, 0);
 	char v[256], want[32];
 
 	(void)state;
@@ -208,13 +85,13 @@ static void test_unsigned_request(void **state)
 	assert_null(header_value(s, "authorization", v, sizeof(v)));
 	assert_null(header_value(s, "x-amz-security-token", v, sizeof(v)));
 	assert_string_equal(body_of(s), payload);
-	canned_stop(s);
+	testsrv_stop(s);
 	clear_env();
 }
 
 static void test_signed_request(void **state)
 {
-	struct canned *s = canned_start(accepted, 0, 0);
+	struct testsrv *s = testsrv_start(accepted, 0, 0);
 	char v[512], want[128], date[16];
 	const char *auth;
 	time_t now = time(NULL);
@@ -250,13 +127,13 @@ static void test_signed_request(void **state)
 	assert_string_equal(header_value(s, "x-amz-invocation-type", v, sizeof(v)), "Event");
 	assert_null(strstr(s->request, "wJalrXUtnFEMI")); /* the secret never travels */
 	assert_string_equal(body_of(s), payload);
-	canned_stop(s);
+	testsrv_stop(s);
 	clear_env();
 }
 
 static void test_arn_accepted(void **state)
 {
-	struct canned *s = canned_start(accepted, 0, 0);
+	struct testsrv *s = testsrv_start(accepted, 0, 0);
 	static const char arn[] = "arn:aws:lambda:us-east-1:123456789012:function:thumbs:live";
 
 	(void)state;
@@ -268,7 +145,7 @@ static void test_arn_accepted(void **state)
 	                       "/2015-03-31/functions/"
 	                       "arn:aws:lambda:us-east-1:123456789012:function:thumbs:live/"
 	                       "invocations HTTP/1.1\r\n"));
-	canned_stop(s);
+	testsrv_stop(s);
 	clear_env();
 }
 
@@ -287,13 +164,13 @@ static void test_refusals(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); i++) {
-		struct canned *s = canned_start(responses[i], 0, 0);
+		struct testsrv *s = testsrv_start(responses[i], 0, 0);
 
 		clear_env();
 		point_at(s, "");
 		assert_int_equal(fn_invoke_async("testfn", "{}", 2), -1);
 		assert_int_equal(atomic_load(&s->requests), 1);
-		canned_stop(s);
+		testsrv_stop(s);
 	}
 	clear_env();
 }
@@ -310,12 +187,12 @@ static void test_no_endpoint(void **state)
 
 static void test_transport_failure(void **state)
 {
-	struct canned *s = canned_start(accepted, 0, 0);
+	struct testsrv *s = testsrv_start(accepted, 0, 0);
 	int port = s->port;
 	char ep[64];
 
 	(void)state;
-	canned_stop(s); /* nothing listens there now */
+	testsrv_stop(s); /* nothing listens there now */
 	clear_env();
 	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d", port);
 	setenv("AWS_ENDPOINT_URL_LAMBDA", ep, 1);
@@ -339,7 +216,7 @@ static void test_bad_names(void **state)
 	        "arn:aws:lambda:us-east-1:123456789012:function:x:1:2",
 	        "arn:aws:lambda:us-east-1:123456789012:function:x/y",
 	};
-	struct canned *s = canned_start(accepted, 0, 0);
+	struct testsrv *s = testsrv_start(accepted, 0, 0);
 
 	(void)state;
 	clear_env();
@@ -355,7 +232,7 @@ static void test_bad_names(void **state)
 	        fn_invoke_async("0123456789012345678901234567890123456789012345678901234567890123",
 	                        "{}", 2),
 	        0);
-	canned_stop(s);
+	testsrv_stop(s);
 	clear_env();
 }
 

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "arena.h"
+#include "config.h"
 #include "req.h"
 #include "res.h"
 
@@ -308,6 +309,44 @@ static void test_query_u64(void **state)
 	            "limit");
 }
 
+/* The client address: the platform's, X-Forwarded-For only behind a trusted
+ * proxy in HTTP mode, and then its last entry. */
+static void test_client_ip(void **state)
+{
+	static const struct {
+		enum req_kind kind;
+		bool trust;
+		const char *source, *xff, *want;
+	} cases[] = {
+	        {REQ_HTTP, false, "10.0.0.9", NULL, "10.0.0.9"},
+	        {REQ_HTTP, false, "10.0.0.9", "1.2.3.4", "10.0.0.9"},
+	        {REQ_HTTP, true, "10.0.0.9", "1.2.3.4", "1.2.3.4"},
+	        {REQ_HTTP, true, "10.0.0.9", "6.6.6.6, 1.2.3.4", "1.2.3.4"},
+	        {REQ_HTTP, true, "10.0.0.9", " 6.6.6.6 ,  1.2.3.4  ", "1.2.3.4"},
+	        {REQ_HTTP, true, "10.0.0.9", "1.2.3.4,", "10.0.0.9"},
+	        {REQ_HTTP, true, "10.0.0.9", "", "10.0.0.9"},
+	        {REQ_HTTP, true, NULL, NULL, ""},
+	        {REQ_APIGW_V2, true, "198.51.100.1", "6.6.6.6", "198.51.100.1"},
+	        {REQ_APIGW_V1, false, "198.51.100.1", "6.6.6.6", "198.51.100.1"},
+	        {REQ_TENCENT_APIGW, true, "198.51.100.1", "6.6.6.6", "198.51.100.1"},
+	};
+
+	for (size_t i = 0; i < N(cases); i++) {
+		struct req r;
+
+		req_init(&r, *state);
+		r.kind = cases[i].kind;
+		if (cases[i].source)
+			r.source_ip = cases[i].source;
+		if (cases[i].xff)
+			req_add_header(&r, "X-Forwarded-For", cases[i].xff);
+		g_cfg.trust_proxy = cases[i].trust;
+		if (strcmp(req_client_ip(&r), cases[i].want) != 0)
+			fail_msg("case %zu: %s, want %s", i, req_client_ip(&r), cases[i].want);
+	}
+	g_cfg.trust_proxy = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +359,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_form, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_param_u64, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_query_u64, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_client_ip, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,11 +7,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,182 +20,9 @@
 #include "arena.h"
 #include "kv.h"
 #include "rtapi.h"
+#include "support/testsrv.h"
 
-/* A one-connection-at-a-time HTTP server: reads a request (head and a
- * Content-Length body), optionally stalls, writes a canned response, closes. */
-struct canned {
-	int fd;
-	int port;
-	pthread_t thread;
-	const char *response;
-	size_t response_len;
-	int stall_ms; /* before the response */
-	int hold_ms;  /* after it, before closing */
-	atomic_bool stop;
-	atomic_int requests;
-	atomic_int accepts;
-	bool keep_alive; /* answer further requests on the same connection */
-	bool check_half_close;   /* look for a FIN before answering (costs 60 ms) */
-	atomic_bool half_closed; /* the client shut down its side before the answer */
-	char request[65536];
-	size_t request_len;
-};
-
-static bool wait_readable(int fd, struct canned *s, int max_ms)
-{
-	struct pollfd p = {fd, POLLIN, 0};
-
-	for (int waited = 0; !atomic_load(&s->stop) && (max_ms < 0 || waited < max_ms);
-	     waited += 20) {
-		int rc = poll(&p, 1, 20);
-
-		if (rc > 0)
-			return true;
-		if (rc < 0)
-			return false;
-	}
-	return false;
-}
-
-static void read_request(struct canned *s, int c)
-{
-	size_t want = 0;
-	char *end;
-
-	s->request_len = 0;
-	s->request[0] = '\0';
-	for (;;) {
-		ssize_t n;
-
-		if (!wait_readable(c, s, -1))
-			return;
-		n = read(c, s->request + s->request_len, sizeof(s->request) - 1 - s->request_len);
-		if (n <= 0)
-			return;
-		s->request_len += (size_t)n;
-		s->request[s->request_len] = '\0';
-		end = memmem(s->request, s->request_len, "\r\n\r\n", 4);
-		if (end != NULL && want == 0) {
-			const char *cl = strcasestr(s->request, "\r\ncontent-length:");
-
-			want = (size_t)(end + 4 - s->request);
-			if (cl != NULL && cl < end)
-				want += strtoul(cl + 17, NULL, 10);
-		}
-		if (want > 0 && s->request_len >= want)
-			return;
-		if (s->request_len >= sizeof(s->request) - 1)
-			return;
-	}
-}
-
-static void *serve(void *arg)
-{
-	struct canned *s = arg;
-
-	while (!atomic_load(&s->stop)) {
-		char b;
-		int c;
-
-		if (!wait_readable(s->fd, s, -1))
-			break;
-		c = accept(s->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		atomic_fetch_add(&s->accepts, 1);
-	again:
-		read_request(s, c);
-		if (s->keep_alive && s->request_len == 0) {
-			close(c);
-			continue;
-		}
-		/* A FIN right after the request would show as EOF here. */
-		if (s->check_half_close && wait_readable(c, s, 60) &&
-		    recv(c, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-			atomic_store(&s->half_closed, true);
-		atomic_fetch_add(&s->requests, 1);
-		for (int waited = 0; waited < s->stall_ms && !atomic_load(&s->stop); waited += 10)
-			usleep(10000);
-		/* The client may have given up: no SIGPIPE, errors ignored. */
-		if (send(c, s->response, s->response_len, MSG_NOSIGNAL) < 0 && errno == ENOMEM)
-			perror("canned server send");
-		for (int waited = 0; waited < s->hold_ms && !atomic_load(&s->stop); waited += 10)
-			usleep(10000);
-		if (s->keep_alive && !atomic_load(&s->stop))
-			goto again;
-		close(c);
-	}
-	return NULL;
-}
-
-/* Starts a server on 127.0.0.1 (AF_INET) or ::1 (AF_INET6). For AF_INET6
- * returns NULL with errno set when the machine has no ::1. */
-static struct canned *canned_start_af(int family, const char *response, size_t len, int stall_ms)
-{
-	struct canned *s = calloc(1, sizeof(*s));
-	struct sockaddr_storage ss = {0};
-	socklen_t sl;
-	int one = 1;
-
-	assert_non_null(s);
-	s->response = response;
-	s->response_len = len ? len : strlen(response);
-	s->stall_ms = stall_ms;
-	s->fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 && family == AF_INET6) {
-		int e = errno;
-
-		free(s);
-		errno = e;
-		return NULL;
-	}
-	assert_true(s->fd >= 0);
-	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET6) {
-		struct sockaddr_in6 *sa = (struct sockaddr_in6 *)&ss;
-
-		sa->sin6_family = AF_INET6;
-		sa->sin6_addr = in6addr_loopback;
-		sl = sizeof(*sa);
-		if (bind(s->fd, (struct sockaddr *)sa, sl) != 0) {
-			int e = errno;
-
-			close(s->fd);
-			free(s);
-			errno = e;
-			return NULL;
-		}
-	} else {
-		struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
-
-		sa->sin_family = AF_INET;
-		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sl = sizeof(*sa);
-		assert_int_equal(bind(s->fd, (struct sockaddr *)sa, sl), 0);
-	}
-	assert_int_equal(listen(s->fd, 16), 0);
-	sl = sizeof(ss);
-	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&ss, &sl), 0);
-	s->port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-	                                   : ((struct sockaddr_in *)&ss)->sin_port);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-	return s;
-}
-
-static struct canned *canned_start(const char *response, size_t len, int stall_ms)
-{
-	return canned_start_af(AF_INET, response, len, stall_ms);
-}
-
-static void canned_stop(struct canned *s)
-{
-	atomic_store(&s->stop, true);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
-	free(s);
-}
-
-static const char *url(struct arena *a, const struct canned *s, const char *path)
+static const char *url(struct arena *a, const struct testsrv *s, const char *path)
 {
 	return arena_printf(a, "http://127.0.0.1:%d%s", s->port, path);
 }
@@ -236,7 +60,7 @@ static void test_status_body_headers(void **state)
 	                           "hello";
 	static const char *const want_multi[] = {"a", "b c"};
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	size_t seen = 0;
@@ -268,7 +92,7 @@ static void test_status_body_headers(void **state)
 	assert_string_equal(res.headers.items[0].name, "content-type");
 	assert_string_equal(res.headers.items[1].name, "lambda-runtime-aws-request-id");
 	assert_int_equal(atomic_load(&s->requests), 1);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -377,7 +201,7 @@ static void test_responses(void **state)
 	for (size_t i = 0; i < sizeof(resp_cases) / sizeof(resp_cases[0]); i++) {
 		const struct resp_case *tc = &resp_cases[i];
 		struct arena *a = arena_new();
-		struct canned *s = canned_start(tc->raw, tc->raw_len, 0);
+		struct testsrv *s = testsrv_start(tc->raw, tc->raw_len, 0);
 		struct httpc_req req = {0};
 		struct httpc_res res;
 		int rc;
@@ -404,7 +228,7 @@ static void test_responses(void **state)
 		} else {
 			assert_failed(&res, tc->error, tc->name);
 		}
-		canned_stop(s);
+		testsrv_stop(s);
 		arena_free(a);
 	}
 }
@@ -415,7 +239,7 @@ static void test_huge_response(void **state)
 	static const size_t n = 1 << 20;
 	char *raw = malloc(n);
 	struct arena *a = arena_new();
-	struct canned *s;
+	struct testsrv *s;
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	int hl;
@@ -428,7 +252,7 @@ static void test_huge_response(void **state)
 	assert_true(hl > 0 && hl < 60);
 	memset(raw + hl, ' ', (size_t)(60 - hl));
 	memcpy(raw + 60, "\r\n\r\n", 4);
-	s = canned_start(raw, n, 0);
+	s = testsrv_start(raw, n, 0);
 	req.url = url(a, s, "/");
 	req.timeout_ms = 5000;
 	req.max_response = 100;
@@ -441,7 +265,7 @@ static void test_huge_response(void **state)
 	assert_int_equal(res.body_len, n - 64);
 	assert_int_equal(res.body[0], 'x');
 	assert_int_equal(res.body[n - 65], 'x');
-	canned_stop(s);
+	testsrv_stop(s);
 	free(raw);
 	arena_free(a);
 }
@@ -449,7 +273,7 @@ static void test_huge_response(void **state)
 static void test_empty_response(void **state)
 {
 	struct arena *a = arena_new();
-	struct canned *s = canned_start("", 0, 0);
+	struct testsrv *s = testsrv_start("", 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 
@@ -460,7 +284,7 @@ static void test_empty_response(void **state)
 	assert_int_equal(rtapi_do(a, &req, &res), -1);
 	assert_failed(&res, "empty response", "empty");
 	assert_int_equal(atomic_load(&s->requests), 1);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -491,7 +315,7 @@ static const struct req_case req_cases[] = {
         {"explicit method, empty body", "PUT", "/p", rt_headers, "", 0, "PUT /p HTTP/1.1"},
 };
 
-static void check_request(const struct canned *s, const struct req_case *tc)
+static void check_request(const struct testsrv *s, const struct req_case *tc)
 {
 	const char *r = s->request, *head_end, *body;
 	char want[256];
@@ -538,7 +362,7 @@ static void test_requests(void **state)
 	for (size_t i = 0; i < sizeof(req_cases) / sizeof(req_cases[0]); i++) {
 		const struct req_case *tc = &req_cases[i];
 		struct arena *a = arena_new();
-		struct canned *s = canned_start(resp, 0, 0);
+		struct testsrv *s = testsrv_start(resp, 0, 0);
 		struct httpc_req req = {0};
 		struct httpc_res res;
 
@@ -559,7 +383,7 @@ static void test_requests(void **state)
 		 * (the Lambda runtime API) would take that for a gone client. */
 		if (atomic_load(&s->half_closed))
 			fail_msg("%s: client shut down its side before the response", tc->name);
-		canned_stop(s);
+		testsrv_stop(s);
 		arena_free(a);
 	}
 }
@@ -568,7 +392,7 @@ static void test_total_timeout(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 5000);
+	struct testsrv *s = testsrv_start(resp, 0, 5000);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	double t0, took;
@@ -582,7 +406,7 @@ static void test_total_timeout(void **state)
 	assert_failed(&res, "timed out", "stalled server");
 	if (took < 290 || took > 1500)
 		fail_msg("timed out after %.0f ms, want about 300", took);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -591,7 +415,7 @@ static void test_timeout_mid_response(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	double t0, took;
@@ -606,7 +430,7 @@ static void test_timeout_mid_response(void **state)
 	assert_failed(&res, "timed out", "stall mid-response");
 	if (took < 290 || took > 1500)
 		fail_msg("timed out after %.0f ms, want about 300", took);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -615,7 +439,7 @@ static void test_no_timeout(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nlater";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 500);
+	struct testsrv *s = testsrv_start(resp, 0, 500);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	double t0, took;
@@ -631,7 +455,7 @@ static void test_no_timeout(void **state)
 	assert_string_equal(res.body, "later");
 	if (took < 490)
 		fail_msg("answered after %.0f ms, the server stalled 500", took);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -697,14 +521,14 @@ static void test_connection_refused(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	char want[64];
 	int port = s->port;
 
 	(void)state;
-	canned_stop(s); /* nothing listens there any more */
+	testsrv_stop(s); /* nothing listens there any more */
 	req.url = arena_printf(a, "http://127.0.0.1:%d/next", port);
 	req.timeout_ms = 2000;
 	assert_int_equal(rtapi_do(a, &req, &res), -1);
@@ -734,7 +558,7 @@ static void test_bad_urls(void **state)
 	        "",
 	};
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 
@@ -755,7 +579,7 @@ static void test_bad_urls(void **state)
 	req.url = url(a, s, "/");
 	assert_int_equal(rtapi_do(a, &req, &res), 0);
 	assert_int_equal(atomic_load(&s->requests), 1);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -763,7 +587,7 @@ static void test_ipv6_literal(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nv6";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start_af(AF_INET6, resp, 0, 0);
+	struct testsrv *s = testsrv_start_af(AF_INET6, resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	char want[64];
@@ -786,7 +610,7 @@ static void test_ipv6_literal(void **state)
 	assert_true(snprintf(want, sizeof(want), "\r\nHost: [::1]:%d\r\n", s->port) > 0);
 	if (strstr(s->request, want) == NULL)
 		fail_msg("no \"%s\" in \"%s\"", want + 2, s->request);
-	canned_stop(s);
+	testsrv_stop(s);
 	arena_free(a);
 }
 
@@ -796,7 +620,7 @@ static void test_reuse_after_success(void **state)
 {
 	static const char resp[] = "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 2\r\n\r\nok";
 	struct arena *a = arena_new();
-	struct canned *s = canned_start(resp, 0, 0);
+	struct testsrv *s = testsrv_start(resp, 0, 0);
 	struct httpc_req req = {0};
 	struct httpc_res res;
 	int port = s->port;
@@ -806,7 +630,7 @@ static void test_reuse_after_success(void **state)
 	req.timeout_ms = 2000;
 	assert_int_equal(rtapi_do(a, &req, &res), 0);
 	assert_int_equal(res.headers.n, 2);
-	canned_stop(s);
+	testsrv_stop(s);
 	req.url = arena_printf(a, "http://127.0.0.1:%d/", port);
 	assert_int_equal(rtapi_do(a, &req, &res), -1);
 	assert_failed(&res, "cannot connect", "reuse");
@@ -836,7 +660,7 @@ static void test_keep_alive(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct canned *s = canned_start(cases[i].response, 0, 0);
+		struct testsrv *s = testsrv_start(cases[i].response, 0, 0);
 		struct arena *a = arena_new();
 
 		s->keep_alive = cases[i].keep_alive;
@@ -854,7 +678,7 @@ static void test_keep_alive(void **state)
 			fail_msg("%s: %d connections, want %d", cases[i].name,
 			         atomic_load(&s->accepts), cases[i].want_accepts);
 		assert_int_equal(atomic_load(&s->requests), 3);
-		canned_stop(s);
+		testsrv_stop(s);
 		arena_free(a);
 	}
 }

@@ -1061,7 +1061,8 @@ static enum MHD_Result dispatch(struct front *f, struct MHD_Connection *con, str
 			                        routes_allow(f, c->path, c->arena));
 		return send_reply(f, con, c, method, 405, resp, NULL, false);
 	}
-	if (f->storage != NULL && strncmp(url, "/storage/", 9) == 0) {
+	if (f->storage != NULL &&
+	    (strncmp(url, "/storage/", 9) == 0 || strncmp(url, "/media/", 7) == 0)) {
 		if (storage_reply(f->storage, con, method, url, (const char *)c->body, c->len,
 		                  &rep) != 0 ||
 		    rep.resp == NULL)
@@ -1218,82 +1219,21 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *con, const ch
 
 /* ---- the listening socket ---- */
 
-/* Opens "[HOST]:PORT", "HOST:PORT", ":PORT" or "PORT"; sets f->url. */
+/* Opens cfg->listen (see rt_listen_socket); sets f->url. */
 static int listen_on(struct front *f, const char *addr)
 {
-	char host[256], port[16];
-	const char *colon, *h = addr, *p;
-	size_t hlen;
-	struct addrinfo hints, *ai = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char *end;
-	long pn;
-	int fd = -1, one = 1, rc;
+	char desc[300];
+	int fd = rt_listen_socket(addr, 1024, desc, sizeof(desc));
+	int n;
 
-	if (addr[0] == '[') {
-		const char *rb = strchr(addr, ']');
-
-		if (rb == NULL || rb[1] != ':')
-			goto bad;
-		h = addr + 1;
-		hlen = (size_t)(rb - h);
-		p = rb + 2;
-	} else if ((colon = strrchr(addr, ':')) != NULL) {
-		hlen = (size_t)(colon - addr);
-		p = colon + 1;
-		if (memchr(addr, ':', hlen) != NULL)
-			goto bad;
-	} else {
-		h = "127.0.0.1";
-		hlen = strlen(h);
-		p = addr;
-	}
-	if (hlen == 0) {
-		h = "0.0.0.0";
-		hlen = strlen(h);
-	}
-	if (hlen >= sizeof(host) || p[0] < '0' || p[0] > '9')
-		goto bad;
-	errno = 0;
-	pn = strtol(p, &end, 10);
-	if (errno != 0 || *end != '\0' || pn < 0 || pn > 65535)
-		goto bad;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	snprintf(port, sizeof(port), "%ld", pn);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host, port, &hints, &ai);
-	if (rc != 0) {
-		log_error("front: cannot resolve %s: %s", host, gai_strerror(rc));
-		goto out;
-	}
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd < 0) {
-		log_error("front: socket: %s", strerror(errno));
-		goto out;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
-		log_error("front: cannot listen on %s port %s: %s", host, port, strerror(errno));
+	if (fd < 0)
+		return -1;
+	n = snprintf(f->url, sizeof(f->url), "http://%s", desc);
+	if (n < 0 || (size_t)n >= sizeof(f->url)) {
+		log_error("front: listen address \"%s\" too long", desc);
 		close(fd);
-		fd = -1;
-		goto out;
+		return -1;
 	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		pn = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-		                                    : ((struct sockaddr_in *)&ss)->sin_port);
-	snprintf(f->url, sizeof(f->url),
-	         ai->ai_family == AF_INET6 ? "http://[%s]:%ld" : "http://%s:%ld", host, pn);
-	goto out;
-bad:
-	log_error("front: bad listen address \"%s\" (want [ADDR:]PORT)", addr);
-out:
-	if (ai != NULL)
-		freeaddrinfo(ai);
 	return fd;
 }
 

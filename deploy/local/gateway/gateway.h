@@ -216,11 +216,22 @@ int static_error(struct gw_reply *out, unsigned status, const char *code, const 
  * percent-encoded, no query), as front.c passes it, and decode it once
  * themselves; static_reply applies this test first. */
 bool static_uri_safe(const char *uri);
+struct stat;
+/* Where the open fd really is (from /proc/self/fd, else realpath(path)):
+ * 0, or -1 when neither tells. */
+int static_fd_realpath(int fd, const char *path, char *out, size_t outlen);
+/* Makes out a reply for the regular file open on *fd (st: its fstat): a 304
+ * without a body when not_modified, else a 200 with the file (MHD takes the
+ * fd and *fd becomes -1); both with Content-Type type, ETag etag (none when
+ * ""), Last-Modified, Cache-Control cache_control and nosniff. 0 / -1. */
+int static_file_reply(int *fd, const struct stat *st, bool not_modified, const char *type,
+		      const char *etag, const char *cache_control, struct gw_reply *out);
 
 struct storage;
 struct storage *storage_new(const struct gw_config *cfg, struct asyncq *q);
 void storage_free(struct storage *s);
-/* url starts with "/storage/". body/len: the PUT body (already capped). */
+/* url starts with "/storage/" (signed GET/HEAD/PUT) or "/media/" (public
+ * GET/HEAD of keys under uploads/). body/len: the PUT body (already capped). */
 int storage_reply(struct storage *s, struct MHD_Connection *con, const char *method,
 		  const char *url, const char *body, size_t len, struct gw_reply *out);
 

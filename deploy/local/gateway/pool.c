@@ -633,7 +633,9 @@ static int fn_build_env(struct fnpool *fp)
 	    env_put(env, &n, cap, "AWS_REGION", "local") ||
 	    env_put(env, &n, cap, "_HANDLER", "bootstrap") ||
 	    env_put(env, &n, cap, "LAMBDA_TASK_ROOT", fp->task_root ? fp->task_root : ".") ||
-	    env_put(env, &n, cap, "AWS_ENDPOINT_URL_LAMBDA", endpoint))
+	    env_put(env, &n, cap, "AWS_ENDPOINT_URL_LAMBDA", endpoint) ||
+	    /* where store_public_url() and presigned URLs point */
+	    env_put(env, &n, cap, "GATEWAY_PUBLIC_URL", fp->p->cfg->public_url))
 		goto out;
 	for (size_t i = 0; i < f->n_env; i++) {
 		const char *v = f->env[i].value ? f->env[i].value : getenv(f->env[i].name);

@@ -146,7 +146,7 @@ static bool path_ok(const char *url)
 }
 
 /* Where fd really is: /proc/self/fd/N, else realpath(path). */
-static int fd_realpath(int fd, const char *path, char *out, size_t outlen)
+int static_fd_realpath(int fd, const char *path, char *out, size_t outlen)
 {
 	char link[64];
 	ssize_t k;
@@ -186,7 +186,7 @@ static int open_checked(const char *rroot, const char *path, struct stat *st)
 
 	if (fd < 0)
 		return errno == EMFILE || errno == ENFILE || errno == ENOMEM ? -1 : -2;
-	if (fd_realpath(fd, path, real, sizeof(real)) != 0 || !under_root(rroot, real) ||
+	if (static_fd_realpath(fd, path, real, sizeof(real)) != 0 || !under_root(rroot, real) ||
 	    fstat(fd, st) != 0 || !(S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))) {
 		close(fd);
 		return -2;
@@ -261,25 +261,37 @@ static bool not_modified(struct MHD_Connection *con, const char *etag, const str
 	return false;
 }
 
-static int add_headers(struct MHD_Response *r, const char *file, const char *etag,
-                       const struct stat *st)
+/* A 304 without a body or the file on *fd (MHD takes it), with its headers. */
+int static_file_reply(int *fd, const struct stat *st, bool not_modified, const char *type,
+                      const char *etag, const char *cache_control, struct gw_reply *out)
 {
-	const char *type = static_content_type(file);
+	struct MHD_Response *r;
 	char date[64];
 	struct tm tm;
 
+	if (not_modified) {
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		out->status = MHD_HTTP_NOT_MODIFIED;
+	} else {
+		r = MHD_create_response_from_fd((size_t)st->st_size, *fd);
+		if (r != NULL)
+			*fd = -1; /* MHD owns it now */
+		out->status = MHD_HTTP_OK;
+	}
+	if (r == NULL)
+		return -1;
 	if (gmtime_r(&st->st_mtim.tv_sec, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
 		date[0] = '\0';
 	if (MHD_add_response_header(r, "Content-Type", type) != MHD_YES ||
 	    (etag[0] && MHD_add_response_header(r, "ETag", etag) != MHD_YES) ||
 	    (date[0] && MHD_add_response_header(r, "Last-Modified", date) != MHD_YES) ||
-	    MHD_add_response_header(r, "Cache-Control",
-	                            strncmp(type, "text/html", 9) == 0
-	                                    ? "no-cache"
-	                                    : "public, max-age=3600") != MHD_YES ||
-	    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") != MHD_YES)
+	    MHD_add_response_header(r, "Cache-Control", cache_control) != MHD_YES ||
+	    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") != MHD_YES) {
+		MHD_destroy_response(r);
 		return -1;
+	}
+	out->resp = r;
 	return 0;
 }
 
@@ -287,7 +299,7 @@ int static_reply(struct MHD_Connection *con, const char *root, const char *metho
                  struct gw_reply *out)
 {
 	char rroot[PATH_MAX], path[PATH_MAX], etag[64];
-	struct MHD_Response *r = NULL;
+	const char *type;
 	struct arena *a = NULL;
 	struct stat st;
 	int fd = -1, rc = -1, n;
@@ -327,31 +339,19 @@ int static_reply(struct MHD_Connection *con, const char *root, const char *metho
 			goto not_found;
 	}
 	make_etag(&st, etag, sizeof(etag));
-	if (not_modified(con, etag, &st)) {
-		close(fd);
-		fd = -1;
-		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		out->status = MHD_HTTP_NOT_MODIFIED;
-	} else {
-		/* MHD owns fd once the response exists */
-		r = MHD_create_response_from_fd((size_t)st.st_size, fd);
-		if (r != NULL)
-			fd = -1;
-		out->status = MHD_HTTP_OK;
-	}
-	if (r == NULL || add_headers(r, path, etag, &st) != 0) {
+	type = static_content_type(path);
+	if (static_file_reply(&fd, &st, not_modified(con, etag, &st), type, etag,
+	                      strncmp(type, "text/html", 9) == 0 ? "no-cache"
+	                                                         : "public, max-age=3600",
+	                      out) != 0) {
 		log_error("static: cannot build the response for %s", url);
 		goto out;
 	}
-	out->resp = r;
-	r = NULL;
 	rc = 0;
 	goto out;
 not_found:
 	rc = static_error(out, MHD_HTTP_NOT_FOUND, "not_found", "no such file");
 out:
-	if (r != NULL)
-		MHD_destroy_response(r);
 	if (fd >= 0)
 		close(fd);
 	arena_free(a);

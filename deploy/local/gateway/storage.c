@@ -34,6 +34,10 @@
 #include "urlsign.h"
 
 #define STORAGE_PREFIX "/storage/"
+/* Public, read-only: images uploaded for articles (store_public_url), like
+ * an S3 prefix with a public-read bucket policy. Nothing else is public. */
+#define MEDIA_PREFIX "/media/"
+#define MEDIA_PUBLIC_KEYS "uploads/"
 #define META_DIR       ".meta"
 
 struct storage {
@@ -145,22 +149,6 @@ static bool below(const char *root, const char *real)
 	size_t n = strlen(root);
 
 	return strncmp(real, root, n) == 0 && real[n] == '/';
-}
-
-/* Where fd really is, from /proc (else realpath of path). */
-static int fd_path(int fd, const char *path, char out[PATH_MAX])
-{
-	char link[64];
-	ssize_t k;
-
-	if (snprintf(link, sizeof(link), "/proc/self/fd/%d", fd) < (int)sizeof(link)) {
-		k = readlink(link, out, PATH_MAX - 1);
-		if (k > 0 && k < PATH_MAX - 1 && out[0] == '/') {
-			out[k] = '\0';
-			return 0;
-		}
-	}
-	return realpath(path, out) ? 0 : -1;
 }
 
 static int hexmd5_fd(int fd, char out[33])
@@ -417,11 +405,9 @@ static bool none_match(struct MHD_Connection *con, const char *quoted)
 static int do_get(const char *root, struct MHD_Connection *con, const char *key,
                   struct gw_reply *out)
 {
-	char path[PATH_MAX], mpath[PATH_MAX], real[PATH_MAX], quoted[40], date[64];
-	struct MHD_Response *r = NULL;
+	char path[PATH_MAX], mpath[PATH_MAX], real[PATH_MAX], quoted[40];
 	struct meta m;
 	struct stat st;
-	struct tm tm;
 	int fd = -1, rc = -1;
 
 	if (snprintf(path, sizeof(path), "%s/%s", root, key) >= (int)sizeof(path) ||
@@ -433,8 +419,8 @@ static int do_get(const char *root, struct MHD_Connection *con, const char *key,
 			goto out;
 		goto not_found;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fd_path(fd, path, real) != 0 ||
-	    !below(root, real))
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    static_fd_realpath(fd, path, real, sizeof(real)) != 0 || !below(root, real))
 		goto not_found;
 	if (meta_read(mpath, &m) != 0 || m.ino != (unsigned long long)st.st_ino ||
 	    m.size != (unsigned long long)st.st_size) {
@@ -443,36 +429,16 @@ static int do_get(const char *root, struct MHD_Connection *con, const char *key,
 			goto out;
 	}
 	snprintf(quoted, sizeof(quoted), "\"%s\"", m.etag);
-	if (none_match(con, quoted)) {
-		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		out->status = MHD_HTTP_NOT_MODIFIED;
-	} else {
-		r = MHD_create_response_from_fd((size_t)st.st_size, fd);
-		if (r != NULL)
-			fd = -1; /* MHD's now */
-		out->status = MHD_HTTP_OK;
-	}
-	if (gmtime_r(&st.st_mtim.tv_sec, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
-		date[0] = '\0';
-	if (r == NULL ||
-	    MHD_add_response_header(r, "Content-Type", static_content_type(key)) != MHD_YES ||
-	    MHD_add_response_header(r, "ETag", quoted) != MHD_YES ||
-	    (date[0] && MHD_add_response_header(r, "Last-Modified", date) != MHD_YES) ||
-	    MHD_add_response_header(r, "Cache-Control", "private, max-age=60") != MHD_YES ||
-	    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") != MHD_YES) {
+	if (static_file_reply(&fd, &st, none_match(con, quoted), static_content_type(key), quoted,
+	                      "private, max-age=60", out) != 0) {
 		log_error("storage: cannot build the response for %s", key);
 		goto out;
 	}
-	out->resp = r;
-	r = NULL;
 	rc = 0;
 	goto out;
 not_found:
 	rc = reply_error(out, MHD_HTTP_NOT_FOUND, "not_found", "no such object");
 out:
-	if (r != NULL)
-		MHD_destroy_response(r);
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -487,20 +453,30 @@ int storage_reply(struct storage *s, struct MHD_Connection *con, const char *met
 	bool put;
 	int rc;
 
-	if (strncmp(url, STORAGE_PREFIX, strlen(STORAGE_PREFIX)) != 0)
+	bool media = strncmp(url, MEDIA_PREFIX, strlen(MEDIA_PREFIX)) == 0;
+
+	if (!media && strncmp(url, STORAGE_PREFIX, strlen(STORAGE_PREFIX)) != 0)
 		return reply_error(out, MHD_HTTP_NOT_FOUND, "not_found", "no such object");
 	put = strcmp(method, "PUT") == 0;
-	if (!put && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+	if ((media || !put) && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_error(out, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-		                   "storage allows GET, HEAD and PUT");
+		                   media ? "media allows GET and HEAD"
+		                         : "storage allows GET, HEAD and PUT");
 	/* url is the raw path (as urlsign_url encoded the key): decoded once */
-	raw = url + strlen(STORAGE_PREFIX);
+	raw = url + strlen(media ? MEDIA_PREFIX : STORAGE_PREFIX);
 	a = arena_new();
 	key = kv_unescape(a, raw, strlen(raw), false);
 	if (key == NULL || !key_ok(key)) {
 		rc = reply_error(out, MHD_HTTP_BAD_REQUEST, "invalid_key",
 		                 "the object key is not valid");
 		goto out;
+	}
+	if (media) {
+		if (strncmp(key, MEDIA_PUBLIC_KEYS, strlen(MEDIA_PUBLIC_KEYS)) != 0) {
+			rc = reply_error(out, MHD_HTTP_NOT_FOUND, "not_found", "no such object");
+			goto out;
+		}
+		goto serve;
 	}
 	expires = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "X-Expires");
 	sig = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "X-Signature");
@@ -522,6 +498,7 @@ int storage_reply(struct storage *s, struct MHD_Connection *con, const char *met
 		                 "the object is larger than GW_STORAGE_MAX");
 		goto out;
 	}
+serve:
 	if (mkdirs(s->dir) != 0 || realpath(s->dir, root) == NULL) {
 		log_error("storage: %s is not usable: %s", s->dir, strerror(errno));
 		rc = -1;

@@ -1,0 +1,265 @@
+/* test_text.c - slugs, Markdown rendering and its safety, HTML/XML escaping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "text.h"
+
+#define N(x) (sizeof(x) / sizeof((x)[0]))
+
+struct pair {
+	const char *in;
+	const char *want;
+};
+
+static void test_slug_table(void **state)
+{
+	static const struct pair cases[] = {
+	        {"Hello, World!", "hello-world"},
+	        {"  Leading and trailing  ", "leading-and-trailing"},
+	        {"C11 & PostgreSQL 15", "c11-postgresql-15"},
+	        {"你好世界", "你好世界"},
+	        {"你好，世界", "你好-世界"}, /* fullwidth comma separates */
+	        {"Serverless 博客 in C", "serverless-博客-in-c"},
+	        {"Rocket 🚀 launch", "rocket-launch"}, /* emoji dropped */
+	        {"🚀🎉", ""},
+	        {"!!!---???", ""},
+	        {"", ""},
+	        {"a--b__c", "a-b-c"},
+	        {"Café Über", "café-Über"}, /* non-ASCII letters kept as written */
+	        {"x\xff\xfey", "x-y"},      /* invalid UTF-8 is a separator */
+	        {"«quoted» — text…", "quoted-text"},
+	};
+	struct arena *a = arena_new();
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		const char *got = text_slug(a, cases[i].in, 200);
+
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("slug(%s) = \"%s\", want \"%s\"", cases[i].in, got, cases[i].want);
+	}
+	assert_string_equal(text_slug(a, NULL, 10), "");
+	arena_free(a);
+}
+
+static void test_slug_max_len(void **state)
+{
+	struct arena *a = arena_new();
+	const char *s;
+
+	(void)state;
+	/* ASCII: cut after 10 bytes, never ending with '-'. */
+	assert_string_equal(text_slug(a, "abcdefghijklmnop", 10), "abcdefghij");
+	assert_string_equal(text_slug(a, "hello world again", 6), "hello");
+	assert_string_equal(text_slug(a, "hello world again", 7), "hello-w");
+	/* Each Han character is 3 bytes: 8 bytes hold two of them, not a split third. */
+	s = text_slug(a, "中文标题", 8);
+	assert_string_equal(s, "中文");
+	assert_int_equal(strlen(s), 6);
+	s = text_slug(a, "ab中文", 4);
+	assert_string_equal(s, "ab");
+	assert_string_equal(text_slug(a, "abc", 0), "");
+	/* Every slug from a long title is within the limit and valid UTF-8 at its end. */
+	for (size_t max = 1; max < 40; max++) {
+		s = text_slug(a, "Ünïcødé 标题 with 🚀 many words 你好世界", max);
+		assert_true(strlen(s) <= max);
+		if (*s) {
+			unsigned char last = (unsigned char)s[strlen(s) - 1];
+
+			assert_true(last != '-');
+			/* The last byte is ASCII or a continuation byte, never a lead byte. */
+			assert_true(last < 0x80 || (last & 0xC0) == 0x80);
+		}
+	}
+	arena_free(a);
+}
+
+/* want: substrings that must appear; deny: substrings that must not. */
+struct md_case {
+	const char *md;
+	const char *want[4];
+	const char *deny[4];
+};
+
+static void test_markdown_render(void **state)
+{
+	static const struct md_case cases[] = {
+	        {"# Title\n\n## Sub", {"<h1>Title</h1>", "<h2>Sub</h2>"}, {"#"}},
+	        {"Some *em* and **strong** and ~~gone~~",
+	         {"<p>Some <em>em</em> and <strong>strong</strong> and <del>gone</del></p>"},
+	         {NULL}},
+	        {"- one\n- two\n", {"<ul>\n<li>one</li>\n<li>two</li>\n</ul>"}, {NULL}},
+	        {"3. three\n4. four\n", {"<ol start=\"3\">", "<li>four</li>"}, {NULL}},
+	        {"```c\nint x = a < b;\n```\n",
+	         {"<pre><code class=\"language-c\">int x = a &lt; b;\n</code></pre>"},
+	         {"a < b"}},
+	        {"Use `a<b>` inline", {"<code>a&lt;b&gt;</code>"}, {NULL}},
+	        {"[site](https://example.com/a?b=1&c=2 \"T\")",
+	         {"<a href=\"https://example.com/a?b=1&amp;c=2\" title=\"T\">site</a>"},
+	         {NULL}},
+	        {"[rel](/articles/x) [mail](mailto:a@b.c)",
+	         {"<a href=\"/articles/x\">rel</a>", "<a href=\"mailto:a@b.c\">mail</a>"},
+	         {NULL}},
+	        {"see https://example.org now", {"<a href=\"https://example.org\">"}, {NULL}},
+	        {"![pic](/img/a.png)", {"<img src=\"/img/a.png\" alt=\"pic\">"}, {NULL}},
+	        {"| a | b |\n|---|--:|\n| 1 | 2 |\n",
+	         {"<table>", "<th>a</th>", "<td align=\"right\">2</td>"},
+	         {NULL}},
+	        {"> quoted\n", {"<blockquote>\n<p>quoted</p>\n</blockquote>"}, {NULL}},
+	        {"中文 😀 text", {"<p>中文 😀 text</p>"}, {NULL}},
+	};
+	struct arena *a = arena_new();
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		const char *html = text_markdown_html(a, cases[i].md, strlen(cases[i].md));
+
+		assert_non_null(html);
+		for (size_t k = 0; k < 4 && cases[i].want[k]; k++) {
+			if (!strstr(html, cases[i].want[k]))
+				fail_msg("md %s -> %s lacks %s", cases[i].md, html,
+				         cases[i].want[k]);
+		}
+		for (size_t k = 0; k < 4 && cases[i].deny[k]; k++) {
+			if (strstr(html, cases[i].deny[k]))
+				fail_msg("md %s -> %s has %s", cases[i].md, html, cases[i].deny[k]);
+		}
+	}
+	arena_free(a);
+}
+
+static void test_markdown_safety(void **state)
+{
+	static const struct md_case cases[] = {
+	        {"<script>alert(1)</script>",
+	         {"&lt;script&gt;alert(1)&lt;/script&gt;"},
+	         {"<script"}},
+	        {"hi <img src=x onerror=alert(1)> there",
+	         {"&lt;img src=x onerror=alert(1)&gt;"},
+	         {"<img"}},
+	        {"<div onclick=\"x()\">\nblock\n</div>\n", {"&lt;div"}, {"<div"}},
+	        {"[x](javascript:alert(1))", {"<p>x</p>"}, {"href", "javascript:"}},
+	        {"[x](JavaScript:alert(1))", {"x"}, {"href"}},
+	        {"[x](&#106;avascript:alert(1))", {"x"}, {"href"}},
+	        {"[x](java&#x09;script:alert(1))", {"x"}, {"href"}},
+	        {"[x](vbscript:msgbox)", {"x"}, {"href"}},
+	        {"[x](data:text/html;base64,PHNjcmlwdD4=)", {"x"}, {"href", "data:"}},
+	        {"<javascript:alert(1)>", {NULL}, {"href"}},
+	        {"![x](data:text/html,<script>alert(1)</script>)", {NULL}, {"<img", "data:text"}},
+	        {"![x](javascript:alert(1))", {"x"}, {"<img", "javascript"}},
+	        {"![dot](data:image/png;base64,iVBORw0KGgo=)",
+	         {"<img src=\"data:image/png;base64,iVBORw0KGgo=\" alt=\"dot\">"},
+	         {NULL}},
+	        {"[q](https://x.org/\"onmouseover=\"alert(1))",
+	         {"href=\"https://x.org/%22"},
+	         {"\"onmouseover"}},
+	        {"![a\"b](/x.png \"t'<\")", {"alt=\"a&quot;b\"", "title=\"t&#39;&lt;\""}, {NULL}},
+	        {"[t](/x 'a\" onclick=\"b')",
+	         {"title=\"a&quot; onclick=&quot;b\""},
+	         {"\" onclick"}},
+	};
+	struct arena *a = arena_new();
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		const char *html = text_markdown_html(a, cases[i].md, strlen(cases[i].md));
+
+		assert_non_null(html);
+		for (size_t k = 0; k < 4 && cases[i].want[k]; k++) {
+			if (!strstr(html, cases[i].want[k]))
+				fail_msg("md %s -> %s lacks %s", cases[i].md, html,
+				         cases[i].want[k]);
+		}
+		for (size_t k = 0; k < 4 && cases[i].deny[k]; k++) {
+			if (strstr(html, cases[i].deny[k]))
+				fail_msg("md %s -> %s has %s", cases[i].md, html, cases[i].deny[k]);
+		}
+	}
+	/* NUL bytes inside the source come out as U+FFFD, and the length is honoured. */
+	{
+		static const char src[] = "a\0b<";
+		const char *html = text_markdown_html(a, src, 3);
+
+		assert_string_equal(html, "<p>a\xEF\xBF\xBD"
+		                          "b</p>\n");
+	}
+	assert_null(text_markdown_html(a, NULL, 0));
+	assert_string_equal(text_markdown_html(a, "", 0), "");
+	arena_free(a);
+}
+
+static void test_html_escape(void **state)
+{
+	static const struct pair cases[] = {
+	        {"plain", "plain"},
+	        {"<a href=\"x\">'&'</a>", "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"},
+	        {"&amp;", "&amp;amp;"},
+	        {"中文 😀", "中文 😀"},
+	        {"", ""},
+	};
+	struct arena *a = arena_new();
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++)
+		assert_string_equal(text_html_escape(a, cases[i].in), cases[i].want);
+	assert_string_equal(text_html_escape(a, NULL), "");
+	arena_free(a);
+}
+
+static void test_xml_escape(void **state)
+{
+	static const struct pair cases[] = {
+	        {"a<b>&\"'", "a&lt;b&gt;&amp;&quot;&apos;"},
+	        {"tab\tlf\ncr\r", "tab\tlf\ncr\r"},
+	        {"bell\x07nul-ish\x01\x1f end", "bellnul-ish end"},
+	        {"]]>", "]]&gt;"},
+	        {"\xEF\xBF\xBE\xEF\xBF\xBF ok", " ok"}, /* U+FFFE, U+FFFF dropped */
+	        {"bad \xC0\xAF \xED\xA0\x80!",
+	         "bad \xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD!"},
+	        {"中文 😀 \xC2\x85", "中文 😀 \xC2\x85"}, /* NEL is allowed in XML 1.0 */
+	};
+	struct arena *a = arena_new();
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++)
+		assert_string_equal(text_xml_escape(a, cases[i].in), cases[i].want);
+	assert_string_equal(text_xml_escape(a, NULL), "");
+	arena_free(a);
+}
+
+static void test_xml_cdata(void **state)
+{
+	static const struct pair cases[] = {
+	        {"<p>hi</p>", "<![CDATA[<p>hi</p>]]>"},
+	        {"a]]>b", "<![CDATA[a]]]]><![CDATA[>b]]>"},
+	        {"]]>]]>", "<![CDATA[]]]]><![CDATA[>]]]]><![CDATA[>]]>"},
+	        {"]]]>", "<![CDATA[]]]]]><![CDATA[>]]>"},
+	        {"x\x01y", "<![CDATA[xy]]>"},
+	        {"", "<![CDATA[]]>"},
+	};
+	struct arena *a = arena_new();
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++)
+		assert_string_equal(text_xml_cdata(a, cases[i].in), cases[i].want);
+	arena_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_slug_table),      cmocka_unit_test(test_slug_max_len),
+	        cmocka_unit_test(test_markdown_render), cmocka_unit_test(test_markdown_safety),
+	        cmocka_unit_test(test_html_escape),     cmocka_unit_test(test_xml_escape),
+	        cmocka_unit_test(test_xml_cdata),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
