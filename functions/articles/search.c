@@ -1,0 +1,434 @@
+/* search.c - full-text search over public articles, English and Chinese.
+ *
+ * The index (sql/004_search.sql) holds "index text": ASCII letters
+ * lower-cased, runs of [a-z0-9] as words, runs of Han characters as
+ * overlapping bigrams (a lone character as itself). search_tsquery() cuts a
+ * query with the same rules, so the two always agree: English words become
+ * prefix terms ('postgre':*), Chinese runs their bigrams, all ANDed. Results
+ * are ranked by ts_rank_cd (title A > summary B > body C), then id; pages
+ * are offsets carried in a signed cursor bound to the query.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "arena.h"
+#include "crypto.h"
+#include "cursor.h"
+#include "db.h"
+#include "fn.h"
+#include "json.h"
+#include "articles.h"
+
+/* The SQL is defined at the end of the file; handlers name it. */
+static const char *const SQL_SEARCH;
+
+#define SEARCH_LIMIT_DEFAULT 20
+#define SEARCH_LIMIT_MAX     100
+/* Longest query, in characters. */
+#define SEARCH_Q_MAX 200
+/* Deepest page offset a cursor may carry: ranking is not a keyset. */
+#define SEARCH_OFFSET_MAX 10000
+/* Snippets: characters of context before the first hit, and total length. */
+#define SNIPPET_BEFORE 30
+#define SNIPPET_CHARS  160
+
+/* ---- tokenising (keep in step with search_index_text in 004_search.sql) ---- */
+
+struct search_term {
+	const char *text; /* lexeme: [a-z0-9]+ or one or two Han characters */
+	size_t len;
+	bool prefix; /* match as a prefix (English words, lone Han characters) */
+	bool ascii;
+};
+
+struct search_terms {
+	struct search_term *v;
+	size_t n;
+};
+
+/* The next code point of s[0..n) (n >= 1) and its length; invalid UTF-8 is a
+ * length-1 separator (cp 0). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	uint32_t c = s[0], min;
+	size_t len;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2, c &= 0x1F, min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3, c &= 0x0F, min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4, c &= 0x07, min = 0x10000;
+	} else {
+		*cp = 0;
+		return 1;
+	}
+	if (len > n) {
+		*cp = 0;
+		return 1;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80) {
+			*cp = 0;
+			return 1;
+		}
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+		*cp = 0;
+		return 1;
+	}
+	*cp = c;
+	return len;
+}
+
+/* The Han ranges of 004_search.sql. */
+static bool is_han(uint32_t c)
+{
+	return (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+	       (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FA1F);
+}
+
+static bool is_word_ascii(uint32_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static void terms_add(struct arena *a, struct search_terms *t, size_t *cap, const char *text,
+                      size_t len, bool prefix, bool ascii)
+{
+	if (t->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct search_term *v = arena_alloc(a, ncap * sizeof(*v));
+
+		if (t->n)
+			memcpy(v, t->v, t->n * sizeof(*v));
+		t->v = v;
+		*cap = ncap;
+	}
+	t->v[t->n].text = text;
+	t->v[t->n].len = len;
+	t->v[t->n].prefix = prefix;
+	t->v[t->n].ascii = ascii;
+	t->n++;
+}
+
+/* The terms of q: ASCII words lower-cased (prefix terms), Han runs as
+ * bigrams, a one-character Han run as a prefix term. Lexemes are arena
+ * copies. */
+static void search_terms_of(struct arena *a, const char *q, struct search_terms *t)
+{
+	const unsigned char *s = (const unsigned char *)q;
+	size_t n = strlen(q), i = 0, cap = 0;
+
+	t->v = NULL;
+	t->n = 0;
+	while (i < n) {
+		uint32_t c;
+		size_t len = utf8_decode(s + i, n - i, &c);
+
+		if (is_word_ascii(c)) {
+			size_t start = i, k;
+			char *w;
+
+			while (i < n && is_word_ascii(s[i]))
+				i++;
+			w = arena_strndup(a, q + start, i - start);
+			for (k = 0; w[k]; k++) {
+				if (w[k] >= 'A' && w[k] <= 'Z')
+					w[k] = (char)(w[k] - 'A' + 'a');
+			}
+			terms_add(a, t, &cap, w, k, true, true);
+		} else if (is_han(c)) {
+			/* Offsets of the run's characters, then its bigrams. */
+			size_t start = i, chars = 0, prev = i;
+
+			while (i < n) {
+				uint32_t h;
+				size_t hl = utf8_decode(s + i, n - i, &h);
+
+				if (!is_han(h))
+					break;
+				if (chars >= 1) {
+					/* bigram: previous character plus this one */
+					terms_add(a, t, &cap,
+					          arena_strndup(a, q + prev, i + hl - prev),
+					          i + hl - prev, false, false);
+				}
+				prev = i;
+				i += hl;
+				chars++;
+			}
+			if (chars == 1)
+				terms_add(a, t, &cap, arena_strndup(a, q + start, i - start),
+				          i - start, true, false);
+		} else {
+			i += len;
+		}
+	}
+}
+
+/* q's terms as a to_tsquery('simple') text: quoted lexemes ANDed. */
+const char *search_tsquery(struct arena *a, const char *q)
+{
+	struct search_terms t;
+	size_t total = 1;
+	char *out, *p;
+
+	if (q == NULL)
+		return NULL;
+	search_terms_of(a, q, &t);
+	if (t.n == 0)
+		return NULL;
+	/* Each term: 'lexeme':* plus " & ". Lexemes hold no quote or backslash. */
+	for (size_t i = 0; i < t.n; i++)
+		total += t.v[i].len + 7;
+	out = p = arena_alloc(a, total);
+	for (size_t i = 0; i < t.n; i++) {
+		if (i) {
+			memcpy(p, " & ", 3);
+			p += 3;
+		}
+		*p++ = '\'';
+		memcpy(p, t.v[i].text, t.v[i].len);
+		p += t.v[i].len;
+		*p++ = '\'';
+		if (t.v[i].prefix) {
+			memcpy(p, ":*", 2);
+			p += 2;
+		}
+	}
+	*p = '\0';
+	return out;
+}
+
+/* ---- snippets ---- */
+
+static bool ascii_ieq(const char *s, const char *lower, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != lower[i])
+			return false;
+	}
+	return true;
+}
+
+/* Byte offset of the first occurrence of any term in s, or -1. ASCII terms
+ * match case-insensitively at the start of a word. */
+static long first_hit(const char *s, const struct search_terms *t)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < t->n; k++) {
+			const struct search_term *term = &t->v[k];
+
+			if (term->len > n - i)
+				continue;
+			if (term->ascii) {
+				if (i > 0 && is_word_ascii((unsigned char)s[i - 1]))
+					continue;
+				if (ascii_ieq(s + i, term->text, term->len))
+					return (long)i;
+			} else if (memcmp(s + i, term->text, term->len) == 0) {
+				return (long)i;
+			}
+		}
+	}
+	return -1;
+}
+
+/* Plain text around byte offset hit of s (or its start): at most
+ * SNIPPET_CHARS characters, whitespace collapsed, Markdown marks and
+ * control characters dropped, "…" where it was cut. Never HTML. */
+static char *snippet_of(struct arena *a, const char *s, long hit)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), start = 0, i, chars = 0, o = 0;
+	char *out = arena_alloc(a, SNIPPET_CHARS * 4 + 16);
+	bool space = false;
+
+	if (hit > 0) {
+		start = (size_t)hit;
+		/* SNIPPET_BEFORE characters back, on a character boundary. */
+		for (int back = 0; back < SNIPPET_BEFORE && start > 0; back++) {
+			start--;
+			while (start > 0 && (u[start] & 0xC0) == 0x80)
+				start--;
+		}
+	}
+	if (start > 0) {
+		memcpy(out, "\xE2\x80\xA6", 3);
+		o = 3;
+	}
+	for (i = start; i < n && chars < SNIPPET_CHARS;) {
+		uint32_t c;
+		size_t len = utf8_decode(u + i, n - i, &c);
+
+		if (c == 0 || c < 0x20 || c == 0x7F || c == ' ') {
+			space = o > 0;
+		} else if (c == '#' || c == '*' || c == '`' || c == '>' || c == '|') {
+			/* Markdown marks: not worth showing. */
+		} else {
+			if (space) {
+				out[o++] = ' ';
+				chars++;
+				space = false;
+			}
+			memcpy(out + o, s + i, len);
+			o += len;
+			chars++;
+		}
+		i += len;
+	}
+	if (i < n) {
+		memcpy(out + o, "\xE2\x80\xA6", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The snippet for a result: around the first hit in the summary, else in
+ * the body, else the summary's (or body's) beginning. */
+static char *search_snippet(struct arena *a, const char *summary, const char *body,
+                            const struct search_terms *t)
+{
+	long hit = first_hit(summary, t);
+
+	if (hit >= 0)
+		return snippet_of(a, summary, hit);
+	hit = first_hit(body, t);
+	if (hit >= 0)
+		return snippet_of(a, body, hit);
+	return snippet_of(a, *summary ? summary : body, 0);
+}
+
+/* ---- the handler ---- */
+
+/* 16 hex digits naming the query, so a cursor only continues its own search. */
+static char *search_fingerprint(struct arena *a, const char *tsq)
+{
+	unsigned char h[32];
+
+	crypto_sha256(tsq, strlen(tsq), h);
+	return crypto_hex(a, h, 8);
+}
+
+/* Cursor payload "<fingerprint>,<offset>" -> offset, or -1. */
+static long search_cursor_offset(struct arena *a, const char *cursor, const char *fp)
+{
+	const char *p = cursor_decode(a, cursor);
+	size_t fl = strlen(fp);
+	char *end;
+	long off;
+
+	if (p == NULL || strncmp(p, fp, fl) != 0 || p[fl] != ',' || p[fl + 1] < '0' ||
+	    p[fl + 1] > '9')
+		return -1;
+	off = strtol(p + fl + 1, &end, 10);
+	if (*end != '\0' || off < 0 || off > SEARCH_OFFSET_MAX)
+		return -1;
+	return off;
+}
+
+/* GET /api/search?q=&limit=&cursor=: public articles matching every term of
+ * q, best first; items as the list's plus "rank" and a plain-text "snippet". */
+int articles_search(struct req *req, struct res *res)
+{
+	const char *q = req_query(req, "q");
+	const char *cursor = req_query(req, "cursor");
+	const char *params[3];
+	const char *tsq;
+	struct search_terms terms;
+	cJSON *root, *items;
+	PGresult *r;
+	uint64_t limit;
+	long qlen, offset = 0;
+	char *fp;
+	int rows;
+
+	if (q == NULL || *q == '\0')
+		return res_error(res, 400, "invalid_parameter", "q is required", "q");
+	qlen = json_utf8_len(q);
+	if (qlen < 0)
+		return res_error(res, 400, "invalid_parameter", "q must be UTF-8 text", "q");
+	if (qlen > SEARCH_Q_MAX)
+		return res_errorf(res, 400, "invalid_parameter", "q",
+		                  "q is longer than %d characters", SEARCH_Q_MAX);
+	if (req_query_u64(req, res, "limit", SEARCH_LIMIT_DEFAULT, 1, SEARCH_LIMIT_MAX, &limit))
+		return res->status;
+	tsq = search_tsquery(req->arena, q);
+	if (tsq == NULL)
+		return res_error(
+		        res, 400, "invalid_parameter",
+		        "q has no word to search for (letters, digits or Chinese characters)", "q");
+	fp = search_fingerprint(req->arena, tsq);
+	if (cursor) {
+		offset = search_cursor_offset(req->arena, cursor, fp);
+		if (offset < 0)
+			return res_error(res, 400, "invalid_cursor",
+			                 "the cursor is malformed, expired or from another query",
+			                 "cursor");
+	}
+
+	/* One row more than asked tells whether another page exists. */
+	params[0] = tsq;
+	params[1] = arena_printf(req->arena, "%" PRIu64, limit + 1);
+	params[2] = arena_printf(req->arena, "%ld", offset);
+	r = db_query(req->arena, SQL_SEARCH, 3, params);
+	if (!r)
+		return db_fail(res);
+
+	search_terms_of(req->arena, q, &terms);
+	rows = PQntuples(r);
+	root = cJSON_CreateObject();
+	items = cJSON_AddArrayToObject(root, "items");
+	for (int i = 0; i < rows && (uint64_t)i < limit; i++) {
+		cJSON *item = db_row_json(r, i);
+		const char *summary = PQgetvalue(r, i, 3);
+		const char *body = PQgetvalue(r, i, 9);
+
+		cJSON_DeleteItemFromObject(item, "body_head");
+		cJSON_AddStringToObject(item, "snippet",
+		                        search_snippet(req->arena, summary, body, &terms));
+		cJSON_AddItemToArray(items, item);
+	}
+	if ((uint64_t)rows > limit && offset + (long)limit <= SEARCH_OFFSET_MAX) {
+		char *payload = arena_printf(req->arena, "%s,%ld", fp, offset + (long)limit);
+
+		cJSON_AddStringToObject(root, "next_cursor", cursor_encode(req->arena, payload));
+	} else {
+		cJSON_AddNullToObject(root, "next_cursor");
+	}
+	return res_json(res, 200, root);
+}
+
+/* ---- SQL ---- */
+
+/* clang-format off */
+/* Columns 0-7 as the public list, 8 the rank (rounded for JSON), 9 the
+ * body's head for the snippet (not sent). */
+static const char *const SQL_SEARCH =
+	"SELECT a.id, a.title, a.slug, a.summary, a.cover_url, a.published_at, a.updated_at,"
+	"  a.view_count, round(ts_rank_cd(a.search, q.query)::numeric, 6)::float8 AS rank,"
+	"  left(a.body_md, 20000) AS body_head"
+	" FROM articles a, to_tsquery('simple', $1) AS q (query)"
+	" WHERE a.search @@ q.query"
+	"  AND a.status IN ('published', 'scheduled') AND a.published_at <= now()"
+	" ORDER BY ts_rank_cd(a.search, q.query) DESC, a.id DESC"
+	" LIMIT $2::int OFFSET $3::int";
+/* clang-format on */
