@@ -244,14 +244,17 @@ static void test_atomic_replace(void **state)
 	assert_int_equal(count_tmp(dir), 0);
 	assert_int_equal(count_tmp(arena_printf(fx->a, "%s/objects/.meta/docs", fx->dir)), 0);
 
-	/* stale metadata (another inode) is not trusted: head hashes the file */
-	assert_int_equal(unlink(path_of(fx, "", key)), 0);
+	/* stale metadata (another inode) is not trusted: head hashes the file.
+	 * The replacement is made beside the old file and renamed over it, so
+	 * it cannot reuse the old inode number (an unlink first could). */
 	{
-		FILE *f = fopen(path_of(fx, "", key), "wb");
+		char *tmp = arena_printf(fx->a, "%s.swap", path_of(fx, "", key));
+		FILE *f = fopen(tmp, "wb");
 
 		assert_non_null(f);
 		assert_int_equal(fwrite("zz", 1, 2, f), 2);
 		fclose(f);
+		assert_int_equal(rename(tmp, path_of(fx, "", key)), 0);
 	}
 	assert_int_equal(store_head(key, &o), 0);
 	md5_hex("zz", 2, want);
