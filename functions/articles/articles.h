@@ -16,6 +16,11 @@
 
 #include "fn.h"
 
+/* Start-up: each reads its part of the function's configuration; 0, or -1
+ * with the bad variable named in err. */
+int public_init(char *err, size_t errlen);
+int uploads_init(char *err, size_t errlen);
+
 /* public.c */
 int health_get(struct req *req, struct res *res);
 int articles_list(struct req *req, struct res *res);

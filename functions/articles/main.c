@@ -2,6 +2,8 @@
  * writing API. The route table is the function's map; handlers live in the
  * files articles.h lists. Literal routes come before {param} ones.
  */
+#include <stdio.h>
+
 #include "articles.h"
 
 static const struct route routes[] = {
@@ -35,7 +37,20 @@ static const struct route routes[] = {
         ROUTES_END,
 };
 
-static const struct fn_app app = {"articles", routes, NULL};
+/* Reads the function's own variables at cold start: a bad value stops it
+ * there, naming the variable, instead of failing requests later. */
+static int articles_init(void)
+{
+	char err[200];
+
+	if (public_init(err, sizeof(err)) != 0 || uploads_init(err, sizeof(err)) != 0) {
+		fprintf(stderr, "articles: configuration error: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct fn_app app = {"articles", routes, articles_init};
 
 /* The function entry point: fn_main picks the runtime. */
 int main(int argc, char **argv)

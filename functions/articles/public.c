@@ -96,21 +96,10 @@ static const struct config_var public_vars[] = {
          "1 in N view requests deletes view records older than two windows (0: never)"},
 };
 
-/* Loads public_vars once; 0, or -1 after logging the bad variable. */
-static int public_config(void)
+/* Reads public_vars (cold start); 0, or -1 with the bad variable named. */
+int public_init(char *err, size_t errlen)
 {
-	static int state; /* 0 unread, 1 ok, -1 bad */
-	char err[200];
-
-	if (state == 0) {
-		state = 1;
-		if (config_load(public_vars, sizeof(public_vars) / sizeof(public_vars[0]), err,
-		                sizeof(err)) != 0) {
-			log_error("articles config: %s", err);
-			state = -1;
-		}
-	}
-	return state == 1 ? 0 : -1;
+	return config_load(public_vars, sizeof(public_vars) / sizeof(public_vars[0]), err, errlen);
 }
 
 /* ---- helpers ---- */
@@ -420,8 +409,6 @@ int articles_view(struct req *req, struct res *res)
 	uint64_t id;
 	uint32_t dice = 1;
 
-	if (public_config())
-		return res_error(res, 500, "internal", "the function is misconfigured", NULL);
 	if (req_param_u64(req, res, "id", 1, INT64_MAX, &id))
 		return res->status;
 	params[0] = arena_printf(req->arena, "%" PRIu64, id);

@@ -16,7 +16,6 @@
  * File order: categories and tags, uploads, then the SQL and the two table
  * descriptions that name it.
  */
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -313,22 +312,16 @@ int tags_delete(struct req *req, struct res *res)
 #define MULTIPART_MAX_BOUNDARY 70
 
 static size_t upload_max;
-static int upload_cfg_rc = -1;
-static pthread_once_t upload_once = PTHREAD_ONCE_INIT;
 
 static const struct config_var upload_vars[] = {
         {"UPLOAD_MAX_BYTES", "5M", config_parse_size, &upload_max,
          "largest image the editor may upload (413 above)"},
 };
 
-static void upload_config_load(void)
+/* Reads upload_vars (cold start); 0, or -1 with the bad variable named. */
+int uploads_init(char *err, size_t errlen)
 {
-	char err[200];
-
-	upload_cfg_rc = config_load(upload_vars, sizeof(upload_vars) / sizeof(upload_vars[0]), err,
-	                            sizeof(err));
-	if (upload_cfg_rc != 0)
-		log_error("uploads: %s", err);
+	return config_load(upload_vars, sizeof(upload_vars) / sizeof(upload_vars[0]), err, errlen);
 }
 
 struct image_type {
@@ -593,9 +586,6 @@ int uploads_create(struct req *req, struct res *res)
 
 	if (auth_require_admin(req, res, &me))
 		return res->status;
-	pthread_once(&upload_once, upload_config_load);
-	if (upload_cfg_rc != 0)
-		return res_error(res, 500, "internal_error", "uploads are misconfigured", NULL);
 
 	header = req_header(req, "content-type");
 	if (header == NULL)

@@ -578,4 +578,13 @@ finally:
         lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
     except RuntimeError:
         pass
+
+# The function's own variables are read at cold start: a bad one stops it
+# there, naming the variable.
+for name, bad in (("VIEW_WINDOW_MINUTES", "0"), ("VIEW_WINDOW_MINUTES", "ten"),
+                  ("UPLOAD_MAX_BYTES", "lots")):
+    rc, out, err = lib.invoke("articles", {"method": "GET", "path": "/api/quote"},
+                              env=lib.fn_env(**{name: bad}))
+    tap.check(f"{name}={bad} stops the function at start, naming it",
+              rc != 0 and name in err and out is None, (rc, out, err[-500:]))
 tap.done()
