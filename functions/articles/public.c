@@ -49,6 +49,8 @@ static const char *const SQL_HEALTH;
 static const char *const SQL_LIST_SELECT;
 static const char *const SQL_LIST_ORDER;
 static const char *const SQL_COUNT_SELECT;
+static const char *const SQL_COUNT_ALL;
+static const char *const SQL_COUNT_CATEGORY;
 static const char *const SQL_GET_BY_ID;
 static const char *const SQL_GET_BY_SLUG;
 static const char *const SQL_HOT;
@@ -310,9 +312,16 @@ int articles_list(struct req *req, struct res *res)
 		return res_json(res, 200, root);
 	}
 
-	/* The count: the filters only. */
-	count_sql = list_where(req->arena, SQL_COUNT_SELECT, &f, tsq, params, &n);
-	c = db_query(req->arena, count_sql, n, params);
+	/* The count: from article_counts (006) when only a category filters,
+	 * else counted over the filters. */
+	if (!f.tag && !f.q) {
+		params[0] = f.category;
+		c = db_query(req->arena, f.category ? SQL_COUNT_CATEGORY : SQL_COUNT_ALL,
+		             f.category ? 1 : 0, params);
+	} else {
+		count_sql = list_where(req->arena, SQL_COUNT_SELECT, &f, tsq, params, &n);
+		c = db_query(req->arena, count_sql, n, params);
+	}
 	if (!c)
 		return db_fail(res);
 
@@ -509,6 +518,18 @@ static const char *const SQL_LIST_SELECT = LIST_COLUMNS;
 static const char *const SQL_LIST_ORDER = " ORDER BY a.published_at DESC, a.id DESC LIMIT";
 static const char *const SQL_COUNT_SELECT =
 	"SELECT count(*) FROM articles a WHERE" PUBLIC("a");
+
+/* Non-draft articles (article_counts, kept by trigger) minus those whose
+ * time has not come: no scan over every article. */
+#define NOT_YET(t) " " t ".status <> 'draft' AND " t ".published_at > now()"
+static const char *const SQL_COUNT_ALL =
+	"SELECT COALESCE((SELECT n FROM article_counts WHERE category_id = 0), 0)"
+	" - (SELECT count(*) FROM articles a WHERE" NOT_YET("a") ")";
+static const char *const SQL_COUNT_CATEGORY =
+	"SELECT COALESCE((SELECT k.n FROM article_counts k JOIN categories c"
+	"   ON c.id = k.category_id WHERE c.slug = $1), 0)"
+	" - (SELECT count(*) FROM articles a JOIN categories c ON c.id = a.category_id"
+	"   WHERE c.slug = $1 AND" NOT_YET("a") ")";
 
 /* One article: a is the article; prev/next are its true neighbours in
  * (published_at, id) order among public articles; related ranks the other

@@ -422,13 +422,20 @@ int articles_search(struct req *req, struct res *res)
 /* clang-format off */
 /* Columns 0-7 as the public list, 8 the rank (rounded for JSON), 9 the
  * body's head for the snippet (not sent). */
+/* Ranks the matches on the index entries and the search column only, then
+ * fetches the wide columns for the one page: projecting body_md for every
+ * match before the sort made a common word's search four times slower. */
 static const char *const SQL_SEARCH =
-	"SELECT a.id, a.title, a.slug, a.summary, a.cover_url, a.published_at, a.updated_at,"
-	"  a.view_count, round(ts_rank_cd(a.search, q.query)::numeric, 6)::float8 AS rank,"
+	"WITH hits AS ("
+	"  SELECT a.id, ts_rank_cd(a.search, q.query) AS rank"
+	"  FROM articles a, to_tsquery('simple', $1) AS q (query)"
+	"  WHERE a.search @@ q.query"
+	"   AND a.status IN ('published', 'scheduled') AND a.published_at <= now()"
+	"  ORDER BY 2 DESC, a.id DESC"
+	"  LIMIT $2::int OFFSET $3::int)"
+	" SELECT a.id, a.title, a.slug, a.summary, a.cover_url, a.published_at, a.updated_at,"
+	"  a.view_count, round(h.rank::numeric, 6)::float8 AS rank,"
 	"  left(a.body_md, 20000) AS body_head"
-	" FROM articles a, to_tsquery('simple', $1) AS q (query)"
-	" WHERE a.search @@ q.query"
-	"  AND a.status IN ('published', 'scheduled') AND a.published_at <= now()"
-	" ORDER BY ts_rank_cd(a.search, q.query) DESC, a.id DESC"
-	" LIMIT $2::int OFFSET $3::int";
+	" FROM hits h JOIN articles a ON a.id = h.id"
+	" ORDER BY h.rank DESC, h.id DESC";
 /* clang-format on */
