@@ -64,6 +64,19 @@ struct auth_admin {
  * or 503 when the database is down) and returns -1. */
 int auth_require_admin(struct req *req, struct res *res, struct auth_admin *out);
 
+/* The signed-in WeChat user of this request (the album API). */
+struct auth_user {
+	int64_t id;               /* app_users.id */
+	const char *session;      /* arena-owned */
+};
+
+/* 0 and *out filled when "Authorization: Bearer <token>" carries a valid
+ * AUTH_WECHAT token whose app_sessions row exists, is not revoked and not
+ * expired; else fills res (401 unauthorized with WWW-Authenticate: Bearer,
+ * or 503 when the database is down) and returns -1. No cookies: the
+ * mini-program sends the header on every call. */
+int auth_require_user(struct req *req, struct res *res, struct auth_user *out);
+
 /* "Set-Cookie" value for the session cookie (max_age 0 clears it): HttpOnly;
  * SameSite=Strict; Path=/; Secure when the request came over HTTPS
  * (X-Forwarded-Proto: https, or the platform says so). */

@@ -1,0 +1,73 @@
+/* albums.h - the photo-album function's handlers, one file per concern:
+ *
+ *   albums.c   albums: list (cover, photo count, sort), create, get, rename /
+ *              describe / reorder, delete (its photos and their objects go)
+ *   photos.c   photos: list per album (cursor), get, edit description and
+ *              tags, move, trash, restore, purge, the trash list, the
+ *              scheduled purge of old trash
+ *   upload.c   uploads: a photo in state `uploading` + presigned PUT URL,
+ *              the idempotent `complete`, small direct uploads, quotas
+ *   search.c   search by tag / text / date / colour, the tag cloud,
+ *              near-duplicates by perceptual hash
+ *   shares.c   share links: create, list, revoke, and the public endpoint
+ *
+ * Every handler but the public share endpoint starts with
+ * auth_require_user() and scopes every query to that user: another user's
+ * album or photo is a 404, for reads and writes alike.
+ */
+#ifndef ALBUMS_H
+#define ALBUMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fn.h"
+
+struct arena;
+
+/* albums.c */
+int albums_list(struct req *req, struct res *res);
+int albums_create(struct req *req, struct res *res);
+int albums_get(struct req *req, struct res *res);
+int albums_update(struct req *req, struct res *res);
+int albums_delete(struct req *req, struct res *res);
+
+/* photos.c */
+int photos_list(struct req *req, struct res *res);
+int photos_get(struct req *req, struct res *res);
+int photos_update(struct req *req, struct res *res);
+int photos_delete(struct req *req, struct res *res);    /* to the trash */
+int photos_restore(struct req *req, struct res *res);
+int photos_purge(struct req *req, struct res *res);
+int trash_list(struct req *req, struct res *res);
+int trash_purge_scheduled(struct req *req, struct res *res); /* EVENT /events/schedule */
+
+/* upload.c */
+int photos_create(struct req *req, struct res *res);    /* POST /api/albums/{id}/photos */
+int photos_complete(struct req *req, struct res *res);
+int photos_upload_direct(struct req *req, struct res *res);
+
+/* search.c */
+int photos_search(struct req *req, struct res *res);
+int photo_tags_cloud(struct req *req, struct res *res);
+int photos_similar(struct req *req, struct res *res);
+
+/* shares.c */
+int shares_create(struct req *req, struct res *res);
+int shares_list(struct req *req, struct res *res);
+int shares_delete(struct req *req, struct res *res);
+int shares_public(struct req *req, struct res *res);
+
+/* Shared helpers (albums.c). */
+
+/* A new unguessable public id: 22 chars of base64url from 16 random bytes
+ * (arena); NULL when the random source fails. */
+char *album_new_id(struct arena *a);
+/* True when s looks like one of our ids (so a bad id is a 404 without a
+ * query). */
+int album_id_valid(const char *s);
+/* Deletes every object of a photo (original, thumbnail, display size):
+ * store_delete of each non-NULL key. 0, or -1 when one failed (logged). */
+int album_purge_objects(const char *object_key, const char *thumb_key, const char *display_key);
+
+#endif
