@@ -1,8 +1,12 @@
-/* auth - blog admin sign-in: login, logout and the current session.
+/* auth - blog admin sign-in: login, logout and the current session; and
+ * the WeChat mini-program's sign-in for the album API (wechat.c).
  *
  *   POST /api/auth/login   {username, password} -> token, csrf_token, cookie
  *   POST /api/auth/logout  revokes the session (cookie callers need X-CSRF-Token)
  *   GET  /api/auth/me      the signed-in admin, a fresh csrf_token
+ *   POST /api/auth/wechat         {code} -> bearer token (see wechat.h)
+ *   POST /api/auth/wechat/logout  revokes the WeChat session
+ *   POST /api/auth/dev            {openid}, only with WECHAT_DEV_LOGIN=1
  *
  * Login throttling: every failure is recorded in login_failures under
  * "user:<name>" and "ip:<HMAC of the client address>" (req_client_ip). With
@@ -29,6 +33,7 @@
 #include "fn.h"
 #include "json.h"
 #include "log.h"
+#include "wechat.h"
 
 #define LOGIN_SLOW_AT     5
 #define LOGIN_REFUSE_AT   10
@@ -40,12 +45,19 @@ static int auth_login(struct req *req, struct res *res);
 static int auth_logout(struct req *req, struct res *res);
 static int auth_me(struct req *req, struct res *res);
 
-static const struct route routes[] = {
+/* Not const: the development login's slot is filled at start-up only when
+ * WECHAT_DEV_LOGIN is on; otherwise the path is unknown (404 for every
+ * method), not merely refused. */
+static struct route routes[] = {
         {"POST", "/api/auth/login", auth_login},
         {"POST", "/api/auth/logout", auth_logout},
         {"GET", "/api/auth/me", auth_me},
+        {"POST", "/api/auth/wechat", wechat_login},
+        {"POST", "/api/auth/wechat/logout", wechat_logout},
+        ROUTES_END, /* the development login, when enabled */
         ROUTES_END,
 };
+#define ROUTE_DEV_SLOT (sizeof(routes) / sizeof(routes[0]) - 2)
 
 /* ---- configuration ---------------------------------------------------------------- */
 
@@ -72,10 +84,13 @@ static int auth_init(void)
 {
 	char err[256] = "";
 
-	if (config_load(auth_vars, sizeof(auth_vars) / sizeof(auth_vars[0]), err, sizeof(err))) {
+	if (config_load(auth_vars, sizeof(auth_vars) / sizeof(auth_vars[0]), err, sizeof(err)) ||
+	    wechat_init(err, sizeof(err))) {
 		log_error("configuration error: %s", err);
 		return -1;
 	}
+	if (wechat_dev_login_enabled())
+		routes[ROUTE_DEV_SLOT] = (struct route){"POST", "/api/auth/dev", wechat_dev_login};
 	return 0;
 }
 

@@ -356,6 +356,52 @@ int auth_require_admin(struct req *req, struct res *res, struct auth_admin *out)
 	return 0;
 }
 
+int auth_require_user(struct req *req, struct res *res, struct auth_user *out)
+{
+	/* One round trip: the session row and its user, both still there. */
+	static const char sql[] = "SELECT u.id FROM app_sessions s"
+	                          " JOIN app_users u ON u.id = s.user_id"
+	                          " WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL"
+	                          " AND s.expires_at > now()";
+	const char *token = bearer_token(req);
+	struct auth_token t;
+	char subject[24];
+	const char *params[2];
+	PGresult *r;
+	char *end;
+	long long id;
+
+	if (token == NULL || *token == '\0') {
+		unauthorized(res, "sign in required");
+		return -1;
+	}
+	if (auth_token_parse(token, time(NULL), &t) != 0 || t.kind != AUTH_WECHAT) {
+		unauthorized(res, "invalid or expired session");
+		return -1;
+	}
+	snprintf(subject, sizeof(subject), "%" PRId64, t.subject);
+	params[0] = t.session;
+	params[1] = subject;
+	r = db_query(req->arena, sql, 2, params);
+	if (r == NULL) {
+		db_fail(res);
+		return -1;
+	}
+	if (PQntuples(r) != 1) {
+		unauthorized(res, "invalid or expired session");
+		return -1;
+	}
+	errno = 0;
+	id = strtoll(PQgetvalue(r, 0, 0), &end, 10);
+	if (errno != 0 || *end != '\0' || (int64_t)id != t.subject) {
+		res_error(res, 500, "internal_error", "internal error", NULL);
+		return -1;
+	}
+	out->id = (int64_t)id;
+	out->session = arena_strdup(req->arena, t.session);
+	return 0;
+}
+
 /* Did the request reach the platform over HTTPS? The first entry of
  * X-Forwarded-Proto (API Gateway, load balancers and the like set it). */
 static bool request_https(const struct req *req)

@@ -1,7 +1,11 @@
 /* test_auth.c - session tokens (round trip, tampering, malformed, expiry,
  * kinds), CSRF tokens, session ids, cookies, passwords, and the parts of
- * auth_require_admin that decide before the database. The database half of
- * auth_require_admin is covered by tests/integration/test_blog_auth.py. */
+ * auth_require_admin and auth_require_user that decide before the database.
+ * The database half of auth_require_admin is covered by
+ * tests/integration/test_blog_auth.py; that of auth_require_user here, in the
+ * "auth_db" group, against DATABASE_URL (temporary app_users/app_sessions
+ * tables shaped like sql/007_albums.sql's), and through the WeChat logout
+ * route in tests/integration/test_album_auth.py. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +14,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -18,6 +23,7 @@
 #include "auth.h"
 #include "config.h"
 #include "crypto.h"
+#include "db.h"
 #include "req.h"
 #include "res.h"
 
@@ -467,6 +473,274 @@ static void test_require_admin_without_db(void **state)
 	arena_free(a);
 }
 
+/* auth_require_user before (or without) the database: no token, a cookie
+ * (never accepted), other schemes, bad, expired and admin tokens. */
+static void test_require_user_without_db(void **state)
+{
+	struct arena *a = arena_new();
+	struct auth_token tw = tok(AUTH_WECHAT, sess1, 7, time(NULL) + 600);
+	struct auth_token ta = tok(AUTH_ADMIN, sess1, 7, time(NULL) + 600);
+	struct auth_token te = tok(AUTH_WECHAT, sess1, 7, time(NULL) - 1);
+	const char *wechat = auth_token_issue(a, &tw);
+	const char *bearer_a = arena_printf(a, "Bearer %s", auth_token_issue(a, &ta));
+	const char *bearer_e = arena_printf(a, "Bearer %s", auth_token_issue(a, &te));
+	const char *cookie_w = arena_printf(a, "session=%s", wechat);
+	const char *basic_w = arena_printf(a, "Basic %s", wechat);
+	const char *const cases[][5] = {
+	        {NULL},
+	        {"Authorization", "Bearer", NULL},
+	        {"Authorization", "Bearer ", NULL},
+	        {"Authorization", "Bearer not-a-token", NULL},
+	        {"Authorization", bearer_a, NULL},
+	        {"Authorization", bearer_e, NULL},
+	        {"Authorization", basic_w, NULL},
+	        {"Authorization", wechat, NULL},
+	        {"Cookie", cookie_w, NULL},
+	        {"Authorization", "Bearer junk", "Cookie", cookie_w, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		struct req *r = new_req(a, i % 2 ? "GET" : "POST", cases[i]);
+		struct res res;
+		struct auth_user me = {-1, NULL};
+
+		res_init(&res, a);
+		if (auth_require_user(r, &res, &me) != -1)
+			fail_msg("case %zu accepted", i);
+		check_error(&res, 401, "unauthorized");
+		assert_string_equal(kv_get(&res.headers, "WWW-Authenticate"), "Bearer");
+		assert_int_equal(me.id, -1);
+	}
+	/* A well-formed token, but the database is down: 503, not 401. */
+	{
+		const char *h[] = {"Authorization", arena_printf(a, "Bearer %s", wechat), NULL};
+		struct req *r = new_req(a, "GET", h);
+		struct res res;
+		struct auth_user me;
+
+		res_init(&res, a);
+		assert_int_equal(auth_require_user(r, &res, &me), -1);
+		check_error(&res, 503, "db_unavailable");
+		assert_null(kv_get(&res.headers, "WWW-Authenticate"));
+		db_close();
+	}
+	arena_free(a);
+}
+
+/* ---- auth_require_user against a database (DATABASE_URL) ---- */
+
+static int64_t user1, user2;
+
+static int64_t insert_user(struct arena *a, const char *openid)
+{
+	const char *params[1] = {openid};
+	PGresult *r =
+	        db_query(a, "INSERT INTO app_users (openid) VALUES ($1) RETURNING id", 1, params);
+
+	assert_non_null(r);
+	return strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+}
+
+/* An app_sessions row; expires_s from now (negative: in the past). */
+static void insert_session(struct arena *a, const char *id, int64_t user, long expires_s,
+                           bool revoked)
+{
+	const char *params[4] = {id, arena_printf(a, "%" PRId64, user),
+	                         arena_printf(a, "%ld", expires_s), revoked ? "1" : NULL};
+
+	assert_int_equal(db_exec(a,
+	                         "INSERT INTO app_sessions (id, user_id, expires_at, revoked_at)"
+	                         " VALUES ($1, $2, now() + make_interval(secs => $3::int),"
+	                         " CASE WHEN $4::text IS NULL THEN NULL ELSE now() END)",
+	                         4, params),
+	                 1);
+}
+
+static int db_setup(void **state)
+{
+	struct arena *a = arena_new();
+	const char *url = getenv("DATABASE_URL");
+	int rc = -1;
+
+	(void)state;
+	g_cfg.app_secret = key1;
+	if (url == NULL || *url == '\0') {
+		fprintf(stderr, "test_auth: DATABASE_URL is not set\n");
+		goto out;
+	}
+	db_close();
+	g_cfg.database_url = url;
+	g_cfg.db_connect_timeout_s = 5;
+	/* Temporary tables (first on the search path) shaped like 007_albums.sql's. */
+	if (db_exec(a,
+	            "CREATE TEMP TABLE app_users ("
+	            " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	            " openid text NOT NULL UNIQUE)",
+	            0, NULL) < 0 ||
+	    db_exec(a,
+	            "CREATE TEMP TABLE app_sessions ("
+	            " id text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{32}$'),"
+	            " user_id bigint NOT NULL REFERENCES app_users (id) ON DELETE CASCADE,"
+	            " created_at timestamptz NOT NULL DEFAULT now(),"
+	            " expires_at timestamptz NOT NULL, revoked_at timestamptz)",
+	            0, NULL) < 0)
+		goto out;
+	user1 = insert_user(a, "openid-one");
+	user2 = insert_user(a, "openid-two");
+	insert_session(a, "11111111111111111111111111111111", user1, 3600, false); /* valid */
+	insert_session(a, "22222222222222222222222222222222", user1, 3600, true);  /* revoked */
+	insert_session(a, "33333333333333333333333333333333", user1, -10, false);  /* expired */
+	insert_session(a, "44444444444444444444444444444444", user2, 3600, false); /* valid */
+	rc = 0;
+out:
+	arena_free(a);
+	return rc;
+}
+
+static int db_teardown(void **state)
+{
+	(void)state;
+	db_rollback();
+	db_close();
+	return 0;
+}
+
+/* Runs auth_require_user with "Authorization: Bearer <token>". */
+static int require_user(struct arena *a, const char *token, struct res *res, struct auth_user *me)
+{
+	const char *h[] = {"Authorization", arena_printf(a, "Bearer %s", token), NULL};
+	struct req *r = new_req(a, "DELETE", h);
+
+	res_init(res, a);
+	return auth_require_user(r, res, me);
+}
+
+static void test_require_user_valid(void **state)
+{
+	struct arena *a = arena_new();
+	struct auth_token t1 =
+	        tok(AUTH_WECHAT, "11111111111111111111111111111111", user1, time(NULL) + 600);
+	struct auth_token t2 =
+	        tok(AUTH_WECHAT, "44444444444444444444444444444444", user2, time(NULL) + 600);
+	struct auth_user me;
+	struct res res;
+
+	(void)state;
+	memset(&me, 0, sizeof(me));
+	assert_int_equal(require_user(a, auth_token_issue(a, &t1), &res, &me), 0);
+	assert_int_equal(me.id, user1);
+	assert_string_equal(me.session, "11111111111111111111111111111111");
+	assert_int_equal(res.status, 0); /* nothing written for the handler to undo */
+	assert_int_equal(require_user(a, auth_token_issue(a, &t2), &res, &me), 0);
+	assert_int_equal(me.id, user2);
+	assert_string_equal(me.session, "44444444444444444444444444444444");
+	arena_free(a);
+}
+
+/* Correctly signed tokens the database refuses, and tampered ones. */
+static void test_require_user_refused(void **state)
+{
+	struct arena *a = arena_new();
+	time_t later = time(NULL) + 600;
+	const struct {
+		const char *name;
+		struct auth_token t;
+	} cases[] = {
+	        {"revoked session",
+	         tok(AUTH_WECHAT, "22222222222222222222222222222222", user1, later)},
+	        {"expired session row",
+	         tok(AUTH_WECHAT, "33333333333333333333333333333333", user1, later)},
+	        {"no such session",
+	         tok(AUTH_WECHAT, "55555555555555555555555555555555", user1, later)},
+	        /* user2's live session named with user1's id, and the reverse */
+	        {"session of another user",
+	         tok(AUTH_WECHAT, "44444444444444444444444444444444", user1, later)},
+	        {"subject of another user",
+	         tok(AUTH_WECHAT, "11111111111111111111111111111111", user2, later)},
+	        {"no such user",
+	         tok(AUTH_WECHAT, "11111111111111111111111111111111", 999999, later)},
+	        /* an admin token naming a live app session */
+	        {"admin kind", tok(AUTH_ADMIN, "11111111111111111111111111111111", user1, later)},
+	};
+	struct auth_token good = tok(AUTH_WECHAT, "11111111111111111111111111111111", user1, later);
+	const char *good_s = auth_token_issue(a, &good);
+	struct auth_user me;
+	struct res res;
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		if (require_user(a, auth_token_issue(a, &cases[i].t), &res, &me) != -1)
+			fail_msg("accepted: %s", cases[i].name);
+		check_error(&res, 401, "unauthorized");
+		assert_string_equal(kv_get(&res.headers, "WWW-Authenticate"), "Bearer");
+	}
+	/* The good token with any one character changed; the same payload under
+	 * another key. */
+	for (size_t i = 0; good_s[i] != '\0'; i++) {
+		char *m = arena_strdup(a, good_s);
+
+		m[i] = m[i] == 'A' ? 'B' : 'A';
+		if (require_user(a, m, &res, &me) != -1)
+			fail_msg("tampered at %zu accepted", i);
+		check_error(&res, 401, "unauthorized");
+	}
+	assert_int_equal(
+	        require_user(
+	                a,
+	                forge(a, key2,
+	                      arena_printf(a, "w.11111111111111111111111111111111.%" PRId64 ".%lld",
+	                                   user1, (long long)later)),
+	                &res, &me),
+	        -1);
+	check_error(&res, 401, "unauthorized");
+	/* The control: the untouched token still works. */
+	assert_int_equal(require_user(a, good_s, &res, &me), 0);
+	arena_free(a);
+}
+
+/* Revoking or expiring the row, or deleting the user, ends a token at once. */
+static void test_require_user_follows_the_row(void **state)
+{
+	struct arena *a = arena_new();
+	struct auth_token t =
+	        tok(AUTH_WECHAT, "66666666666666666666666666666666", user2, time(NULL) + 600);
+	const char *s = auth_token_issue(a, &t);
+	const char *params[1] = {"66666666666666666666666666666666"};
+	struct auth_user me;
+	struct res res;
+
+	(void)state;
+	insert_session(a, params[0], user2, 3600, false);
+	assert_int_equal(require_user(a, s, &res, &me), 0);
+	assert_int_equal(
+	        db_exec(a, "UPDATE app_sessions SET revoked_at = now() WHERE id = $1", 1, params),
+	        1);
+	assert_int_equal(require_user(a, s, &res, &me), -1);
+	check_error(&res, 401, "unauthorized");
+	assert_int_equal(db_exec(a,
+	                         "UPDATE app_sessions SET revoked_at = NULL,"
+	                         " expires_at = now() - interval '1 second' WHERE id = $1",
+	                         1, params),
+	                 1);
+	assert_int_equal(require_user(a, s, &res, &me), -1);
+	check_error(&res, 401, "unauthorized");
+	assert_int_equal(db_exec(a,
+	                         "UPDATE app_sessions SET expires_at = now() + interval '1 hour'"
+	                         " WHERE id = $1",
+	                         1, params),
+	                 1);
+	assert_int_equal(require_user(a, s, &res, &me), 0);
+	{
+		const char *p_user[1] = {arena_printf(a, "%" PRId64, user2)};
+
+		assert_int_equal(db_exec(a, "DELETE FROM app_users WHERE id = $1", 1, p_user), 1);
+	}
+	assert_int_equal(require_user(a, s, &res, &me), -1);
+	check_error(&res, 401, "unauthorized");
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,7 +757,16 @@ int main(void)
 	        cmocka_unit_test(test_cookie),
 	        cmocka_unit_test(test_password),
 	        cmocka_unit_test(test_require_admin_without_db),
+	        cmocka_unit_test(test_require_user_without_db),
 	};
+	const struct CMUnitTest db_tests[] = {
+	        cmocka_unit_test(test_require_user_valid),
+	        cmocka_unit_test(test_require_user_refused),
+	        cmocka_unit_test(test_require_user_follows_the_row),
+	};
+	int failed;
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	failed = cmocka_run_group_tests_name("auth", tests, setup, NULL);
+	failed += cmocka_run_group_tests_name("auth_db", db_tests, db_setup, db_teardown);
+	return failed ? 1 : 0;
 }
