@@ -46,17 +46,39 @@ int trash_purge_scheduled(struct req *req, struct res *res); /* EVENT /events/sc
 int photos_create(struct req *req, struct res *res);    /* POST /api/albums/{id}/photos */
 int photos_complete(struct req *req, struct res *res);
 int photos_upload_direct(struct req *req, struct res *res);
+/* Reads upload.c's variable (ALBUM_MAX_UPLOAD, default 30M: the largest
+ * size a presigned upload may declare); for albums_init(). 0, or -1 after
+ * printing the bad variable. The default applies until it runs. */
+int album_upload_init(void);
 
 /* search.c */
 int photos_search(struct req *req, struct res *res);
 int photo_tags_cloud(struct req *req, struct res *res);
 int photos_similar(struct req *req, struct res *res);
+/* Reads search.c's settings (SEARCH_MIN_RANK, COLOR_MAX_DISTANCE,
+ * SIMILAR_MAX_DISTANCE; defaults until it runs): for albums_init. 0, or -1
+ * with the bad variable named in err. */
+int search_init(char *err, size_t errlen);
 
 /* shares.c */
 int shares_create(struct req *req, struct res *res);
 int shares_list(struct req *req, struct res *res);
 int shares_delete(struct req *req, struct res *res);
 int shares_public(struct req *req, struct res *res);
+
+/* Configuration (albums.c), read once at cold start by albums_init(). */
+struct album_config {
+	long url_ttl_s;     /* ALBUM_URL_TTL_S: presigned GET URLs (3600) */
+	size_t quota_bytes; /* ALBUM_QUOTA_BYTES: per user, unless app_users says (1G) */
+	long quota_photos;  /* ALBUM_QUOTA_PHOTOS: per user, unless app_users says (10000) */
+	long trash_days;    /* ALBUM_TRASH_DAYS: the scheduled purge's age (30) */
+	size_t direct_max;  /* ALBUM_DIRECT_MAX: largest direct upload (6M) */
+};
+
+/* fn_app.init: loads the table; 0, or -1 after printing the bad variable. */
+int albums_init(void);
+/* The loaded configuration (borrowed, static). */
+const struct album_config *album_cfg(void);
 
 /* Shared helpers (albums.c). */
 

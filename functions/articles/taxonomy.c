@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <cJSON.h>
@@ -33,6 +32,7 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "multipart.h"
 #include "store.h"
 #include "text.h"
 
@@ -305,11 +305,6 @@ int tags_delete(struct req *req, struct res *res)
 
 /* Room for a multipart envelope around an image of UPLOAD_MAX_BYTES. */
 #define UPLOAD_ENVELOPE (64 * 1024)
-/* Parts looked at, and bytes of one part's header block. */
-#define MULTIPART_MAX_PARTS   32
-#define MULTIPART_MAX_HEADERS 8192
-/* RFC 2046: a boundary is 1 to 70 characters. */
-#define MULTIPART_MAX_BOUNDARY 70
 
 static size_t upload_max;
 
@@ -362,203 +357,6 @@ static const struct image_type *image_declared(const char *mt)
 	return NULL;
 }
 
-static bool is_ws(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* The media type of a Content-Type-like value, lower-cased, without
- * parameters (arena); *params points at what follows the first ';' (or the
- * end). */
-static char *media_type(struct arena *a, const char *v, const char **params)
-{
-	const char *end;
-	size_t n;
-	char *mt;
-
-	while (is_ws(*v))
-		v++;
-	end = strchr(v, ';');
-	n = end ? (size_t)(end - v) : strlen(v);
-	while (n > 0 && is_ws(v[n - 1]))
-		n--;
-	mt = arena_strndup(a, v, n);
-	for (char *p = mt; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	*params = end ? end + 1 : v + strlen(v);
-	return mt;
-}
-
-/* The value of parameter name (case-insensitive) in "; a=b; c=\"d\"" text:
- * a token or a quoted string (backslash escapes undone), arena-owned; NULL
- * when absent or malformed. */
-static char *header_param(struct arena *a, const char *p, const char *name)
-{
-	size_t nlen = strlen(name);
-
-	while (*p) {
-		const char *k, *v;
-		size_t klen;
-		char *val = NULL;
-
-		while (is_ws(*p) || *p == ';')
-			p++;
-		k = p;
-		while (*p && *p != '=' && *p != ';' && !is_ws(*p))
-			p++;
-		klen = (size_t)(p - k);
-		while (is_ws(*p))
-			p++;
-		if (*p != '=')
-			continue;
-		p++;
-		while (is_ws(*p))
-			p++;
-		if (*p == '"') {
-			size_t j = 0;
-
-			v = ++p;
-			val = arena_alloc(a, strlen(v) + 1);
-			while (*p && *p != '"') {
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-				val[j++] = *p++;
-			}
-			if (*p != '"')
-				return NULL; /* unterminated */
-			p++;
-			val[j] = '\0';
-		} else {
-			v = p;
-			while (*p && *p != ';' && !is_ws(*p))
-				p++;
-			val = arena_strndup(a, v, (size_t)(p - v));
-		}
-		if (klen == nlen && strncasecmp(k, name, nlen) == 0)
-			return val;
-	}
-	return NULL;
-}
-
-/* A boundary RFC 2046 allows: 1-70 of its bchars, not ending in a space. */
-static bool boundary_valid(const char *b)
-{
-	size_t n = strlen(b);
-
-	if (n == 0 || n > MULTIPART_MAX_BOUNDARY || b[n - 1] == ' ')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = b[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("'()+_,-./:=? ", c) != NULL))
-			return false;
-	}
-	return true;
-}
-
-struct upload_part {
-	const unsigned char *data; /* borrowed from the request body */
-	size_t len;
-	const char *ctype; /* the part's media type, NULL when it has none */
-};
-
-/* Reads one part's header block [h, h+n): its form field name and media
- * type (arena). */
-static void part_headers(struct arena *a, const unsigned char *h, size_t n, const char **name,
-                         const char **ctype)
-{
-	const unsigned char *end = h + n;
-
-	*name = NULL;
-	*ctype = NULL;
-	while (h < end) {
-		const unsigned char *eol = memmem(h, (size_t)(end - h), "\r\n", 2);
-		const unsigned char *colon;
-		char *value;
-		const char *params, *mt;
-		size_t len = eol ? (size_t)(eol - h) : (size_t)(end - h);
-
-		colon = memchr(h, ':', len);
-		if (colon != NULL) {
-			size_t klen = (size_t)(colon - h);
-
-			value = arena_strndup(a, (const char *)colon + 1, len - klen - 1);
-			if (klen == 19 &&
-			    strncasecmp((const char *)h, "content-disposition", 19) == 0) {
-				mt = media_type(a, value, &params);
-				if (strcmp(mt, "form-data") == 0)
-					*name = header_param(a, params, "name");
-			} else if (klen == 12 &&
-			           strncasecmp((const char *)h, "content-type", 12) == 0) {
-				*ctype = media_type(a, value, &params);
-			}
-		}
-		h += len + (eol ? 2 : 0);
-	}
-}
-
-/* Finds the "file" part of a multipart/form-data body. Pointers stay in the
- * body; only header values are copied (arena). 0, or -1 with res filled. */
-static int multipart_file(struct req *req, struct res *res, const char *boundary,
-                          struct upload_part *out)
-{
-	const unsigned char *body = req->body, *end = req->body + req->body_len, *p;
-	char *delim = arena_printf(req->arena, "\r\n--%s", boundary);
-	size_t dlen = strlen(delim);
-
-	/* the first delimiter opens the body or follows a preamble line */
-	if (req->body_len >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0) {
-		p = body + dlen - 2;
-	} else {
-		p = memmem(body, req->body_len, delim, dlen);
-		if (p == NULL)
-			goto malformed;
-		p += dlen;
-	}
-	for (int parts = 0; parts < MULTIPART_MAX_PARTS; parts++) {
-		const unsigned char *headers, *hend, *data, *next;
-		const char *name, *ctype;
-
-		/* p is just past a delimiter: "--" closes, else padding and CRLF */
-		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
-			break;
-		while (p < end && is_ws((char)*p))
-			p++;
-		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
-			goto malformed;
-		headers = p + 2;
-		if (end - headers >= 2 && headers[0] == '\r' && headers[1] == '\n') {
-			hend = headers; /* no header lines */
-			data = headers + 2;
-		} else {
-			size_t window = (size_t)(end - headers);
-
-			if (window > MULTIPART_MAX_HEADERS)
-				window = MULTIPART_MAX_HEADERS;
-			hend = memmem(headers, window, "\r\n\r\n", 4);
-			if (hend == NULL)
-				goto malformed;
-			data = hend + 4;
-		}
-		next = memmem(data, (size_t)(end - data), delim, dlen);
-		if (next == NULL)
-			goto malformed;
-		part_headers(req->arena, headers, (size_t)(hend - headers), &name, &ctype);
-		if (name != NULL && strcmp(name, "file") == 0) {
-			out->data = data;
-			out->len = (size_t)(next - data);
-			out->ctype = ctype;
-			return 0;
-		}
-		p = next + dlen;
-	}
-	return reject(res, 422, "validation_failed", "file", "the form has no \"file\" part");
-malformed:
-	return reject(res, 400, "invalid_multipart", NULL, "the multipart body is malformed");
-}
-
 static int upload_too_large(struct res *res)
 {
 	return res_errorf(res, 413, "payload_too_large", NULL, "the image is larger than %zu bytes",
@@ -575,7 +373,7 @@ static int upload_bad_type(struct res *res, const char *why)
 int uploads_create(struct req *req, struct res *res)
 {
 	const struct image_type *declared = NULL, *actual;
-	struct upload_part part = {0};
+	struct multipart_part part = {0};
 	struct auth_admin me;
 	const char *header, *params, *key, *url;
 	unsigned char rnd[16];
@@ -591,17 +389,24 @@ int uploads_create(struct req *req, struct res *res)
 	if (header == NULL)
 		return upload_bad_type(res, "send an image (image/jpeg, image/png, image/gif, "
 		                            "image/webp) or multipart/form-data");
-	mt = media_type(req->arena, header, &params);
+	mt = multipart_media_type(req->arena, header, &params);
 	if (strcmp(mt, "multipart/form-data") == 0) {
-		const char *boundary = header_param(req->arena, params, "boundary");
+		const char *boundary = multipart_param(req->arena, params, "boundary");
+		enum multipart_result found;
 
-		if (boundary == NULL || !boundary_valid(boundary))
+		if (boundary == NULL || !multipart_boundary_valid(boundary))
 			return res_error(res, 400, "invalid_multipart",
 			                 "the multipart boundary is missing or invalid", NULL);
 		if (req->body_len > upload_max + UPLOAD_ENVELOPE)
 			return upload_too_large(res);
-		if (multipart_file(req, res, boundary, &part) != 0)
-			return res->status;
+		found = multipart_find(req->arena, req->body, req->body_len, boundary, "file",
+		                       &part);
+		if (found == MULTIPART_MALFORMED)
+			return res_error(res, 400, "invalid_multipart",
+			                 "the multipart body is malformed", NULL);
+		if (found == MULTIPART_NO_PART)
+			return res_error(res, 422, "validation_failed",
+			                 "the form has no \"file\" part", "file");
 		/* a part without a type, or a generic one, is judged by its bytes */
 		if (part.ctype != NULL && strcmp(part.ctype, "application/octet-stream") != 0) {
 			declared = image_declared(part.ctype);
