@@ -2,11 +2,11 @@
  *
  * The index (sql/004_search.sql) holds "index text": ASCII letters
  * lower-cased, runs of [a-z0-9] as words, runs of Han characters as
- * overlapping bigrams (a lone character as itself). search_tsquery() cuts a
- * query with the same rules, so the two always agree: English words become
- * prefix terms ('postgre':*), Chinese runs their bigrams, all ANDed. Results
- * are ranked by ts_rank_cd (title A > summary B > body C), then id; pages
- * are offsets carried in a signed cursor bound to the query.
+ * overlapping bigrams (a lone character as itself). text_tsquery() (text.h)
+ * cuts a query with the same rules, so the two always agree: English words
+ * become prefix terms ('postgre':*), Chinese runs their bigrams, all ANDed.
+ * Results are ranked by ts_rank_cd (title A > summary B > body C), then
+ * id; pages are offsets carried in a signed cursor bound to the query.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -22,6 +22,7 @@
 #include "db.h"
 #include "fn.h"
 #include "json.h"
+#include "text.h"
 #include "articles.h"
 
 /* The SQL is defined at the end of the file; handlers name it. */
@@ -37,19 +38,13 @@ static const char *const SQL_SEARCH;
 #define SNIPPET_BEFORE 30
 #define SNIPPET_CHARS  160
 
-/* ---- tokenising (keep in step with search_index_text in 004_search.sql) ---- */
+/* ---- query terms: text_search_terms() / text_tsquery() (text.h) ---- */
 
-struct search_term {
-	const char *text; /* lexeme: [a-z0-9]+ or one or two Han characters */
-	size_t len;
-	bool prefix; /* match as a prefix (English words, lone Han characters) */
-	bool ascii;
-};
-
-struct search_terms {
-	struct search_term *v;
-	size_t n;
-};
+/* The tsquery for q (articles.h): the shared tokeniser's. */
+const char *search_tsquery(struct arena *a, const char *q)
+{
+	return text_tsquery(a, q);
+}
 
 /* The next code point of s[0..n) (n >= 1) and its length; invalid UTF-8 is a
  * length-1 separator (cp 0). */
@@ -91,125 +86,15 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-/* The Han ranges of 004_search.sql. */
-static bool is_han(uint32_t c)
-{
-	return (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
-	       (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FA1F);
-}
-
 static bool is_word_ascii(uint32_t c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static void terms_add(struct arena *a, struct search_terms *t, size_t *cap, const char *text,
-                      size_t len, bool prefix, bool ascii)
-{
-	if (t->n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct search_term *v = arena_alloc(a, ncap * sizeof(*v));
-
-		if (t->n)
-			memcpy(v, t->v, t->n * sizeof(*v));
-		t->v = v;
-		*cap = ncap;
-	}
-	t->v[t->n].text = text;
-	t->v[t->n].len = len;
-	t->v[t->n].prefix = prefix;
-	t->v[t->n].ascii = ascii;
-	t->n++;
-}
-
-/* The terms of q: ASCII words lower-cased (prefix terms), Han runs as
- * bigrams, a one-character Han run as a prefix term. Lexemes are arena
- * copies. */
-static void search_terms_of(struct arena *a, const char *q, struct search_terms *t)
-{
-	const unsigned char *s = (const unsigned char *)q;
-	size_t n = strlen(q), i = 0, cap = 0;
-
-	t->v = NULL;
-	t->n = 0;
-	while (i < n) {
-		uint32_t c;
-		size_t len = utf8_decode(s + i, n - i, &c);
-
-		if (is_word_ascii(c)) {
-			size_t start = i, k;
-			char *w;
-
-			while (i < n && is_word_ascii(s[i]))
-				i++;
-			w = arena_strndup(a, q + start, i - start);
-			for (k = 0; w[k]; k++) {
-				if (w[k] >= 'A' && w[k] <= 'Z')
-					w[k] = (char)(w[k] - 'A' + 'a');
-			}
-			terms_add(a, t, &cap, w, k, true, true);
-		} else if (is_han(c)) {
-			/* Offsets of the run's characters, then its bigrams. */
-			size_t start = i, chars = 0, prev = i;
-
-			while (i < n) {
-				uint32_t h;
-				size_t hl = utf8_decode(s + i, n - i, &h);
-
-				if (!is_han(h))
-					break;
-				if (chars >= 1) {
-					/* bigram: previous character plus this one */
-					terms_add(a, t, &cap,
-					          arena_strndup(a, q + prev, i + hl - prev),
-					          i + hl - prev, false, false);
-				}
-				prev = i;
-				i += hl;
-				chars++;
-			}
-			if (chars == 1)
-				terms_add(a, t, &cap, arena_strndup(a, q + start, i - start),
-				          i - start, true, false);
-		} else {
-			i += len;
-		}
-	}
-}
-
-/* q's terms as a to_tsquery('simple') text: quoted lexemes ANDed. */
-const char *search_tsquery(struct arena *a, const char *q)
-{
-	struct search_terms t;
-	size_t total = 1;
-	char *out, *p;
-
-	if (q == NULL)
-		return NULL;
-	search_terms_of(a, q, &t);
-	if (t.n == 0)
-		return NULL;
-	/* Each term: 'lexeme':* plus " & ". Lexemes hold no quote or backslash. */
-	for (size_t i = 0; i < t.n; i++)
-		total += t.v[i].len + 7;
-	out = p = arena_alloc(a, total);
-	for (size_t i = 0; i < t.n; i++) {
-		if (i) {
-			memcpy(p, " & ", 3);
-			p += 3;
-		}
-		*p++ = '\'';
-		memcpy(p, t.v[i].text, t.v[i].len);
-		p += t.v[i].len;
-		*p++ = '\'';
-		if (t.v[i].prefix) {
-			memcpy(p, ":*", 2);
-			p += 2;
-		}
-	}
-	*p = '\0';
-	return out;
-}
+struct search_terms {
+	struct text_term *v;
+	size_t n;
+};
 
 /* ---- snippets ---- */
 
@@ -234,7 +119,7 @@ static long first_hit(const char *s, const struct search_terms *t)
 
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < t->n; k++) {
-			const struct search_term *term = &t->v[k];
+			const struct text_term *term = &t->v[k];
 
 			if (term->len > n - i)
 				continue;
@@ -393,7 +278,7 @@ int articles_search(struct req *req, struct res *res)
 	if (!r)
 		return db_fail(res);
 
-	search_terms_of(req->arena, q, &terms);
+	terms.n = text_search_terms(req->arena, q, &terms.v);
 	rows = PQntuples(r);
 	root = cJSON_CreateObject();
 	items = cJSON_AddArrayToObject(root, "items");

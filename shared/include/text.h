@@ -1,4 +1,5 @@
-/* text.h - slugs, Markdown and escaping for the blog.
+/* text.h - slugs, Markdown and escaping for the blog; full-text search
+ * terms (articles and photo search).
  *
  * Markdown is rendered with md4c, raw HTML disabled (MD_FLAG_NOHTML), so
  * article HTML is safe by construction: any markup in the source comes out
@@ -8,6 +9,7 @@
 #ifndef TEXT_H
 #define TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena;
@@ -30,5 +32,24 @@ char *text_xml_escape(struct arena *a, const char *s);
  * characters XML forbids dropped as in text_xml_escape, invalid UTF-8 as
  * U+FFFD, and every "]]>" inside split across two sections. Arena-owned. */
 char *text_xml_cdata(struct arena *a, const char *s);
+
+/* Full-text search in English and Chinese. The SQL function
+ * search_index_text() (sql/004_search.sql) indexes ASCII words lower-cased
+ * and Han runs as overlapping character bigrams; a query is cut with the
+ * very same rules, so a bigram of the query is a bigram of the text. */
+struct text_term {
+	const char *text;  /* lexeme: [a-z0-9]+, or one or two Han characters */
+	size_t len;
+	bool prefix;       /* match as a prefix (English words, lone Han characters) */
+	bool ascii;        /* an English word (else Han) */
+};
+
+/* The search terms of q in order: ASCII words lower-cased (prefix terms),
+ * Han runs as bigrams, a one-character Han run as a prefix term; anything
+ * else separates. *out (arena) holds the count returned; q NULL gives 0. */
+size_t text_search_terms(struct arena *a, const char *q, struct text_term **out);
+/* q's terms as to_tsquery('simple') text, all ANDed ("'tea':* & '故宫'"),
+ * to bind as a parameter; NULL when q has no term. Arena-owned. */
+char *text_tsquery(struct arena *a, const char *q);
 
 #endif

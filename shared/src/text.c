@@ -1,4 +1,5 @@
-/* text.c - slugs, Markdown to safe HTML, HTML and XML escaping.
+/* text.c - slugs, Markdown to safe HTML, HTML and XML escaping, full-text
+ * search terms.
  *
  * Markdown goes through md4c's parser (md_parse) and a small renderer of our
  * own: every piece of text is escaped on output, raw HTML is off
@@ -875,5 +876,131 @@ char *text_markdown_html(struct arena *a, const char *md, size_t len)
 	out = tbuf_finish(a, &o.b);
 out:
 	free(o.b.p);
+	return out;
+}
+
+/* ---- full-text search terms (keep in step with sql/004_search.sql) ---- */
+
+/* The Han ranges of search_index_text() in 004_search.sql. */
+static bool search_is_han(uint32_t c)
+{
+	return (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+	       (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FA1F);
+}
+
+static bool search_is_word_ascii(uint32_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+struct search_terms {
+	struct text_term *v;
+	size_t n;
+	size_t cap;
+};
+
+static void search_terms_add(struct arena *a, struct search_terms *t, char *text, size_t len,
+                             bool prefix, bool ascii)
+{
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 16;
+		struct text_term *v = arena_alloc(a, ncap * sizeof(*v));
+
+		if (t->n)
+			memcpy(v, t->v, t->n * sizeof(*v));
+		t->v = v;
+		t->cap = ncap;
+	}
+	t->v[t->n].text = text;
+	t->v[t->n].len = len;
+	t->v[t->n].prefix = prefix;
+	t->v[t->n].ascii = ascii;
+	t->n++;
+}
+
+/* ASCII words lower-cased (prefix terms), Han runs as overlapping bigrams, a
+ * one-character Han run as a prefix term; everything else separates. */
+size_t text_search_terms(struct arena *a, const char *q, struct text_term **out)
+{
+	const unsigned char *s = (const unsigned char *)q;
+	struct search_terms t = {NULL, 0, 0};
+	size_t n = q ? strlen(q) : 0, i = 0;
+
+	while (i < n) {
+		uint32_t c;
+		size_t len = utf8_next(s + i, n - i, &c);
+
+		if (search_is_word_ascii(c)) {
+			size_t start = i, k;
+			char *w;
+
+			while (i < n && search_is_word_ascii(s[i]))
+				i++;
+			w = arena_strndup(a, q + start, i - start);
+			for (k = 0; w[k]; k++) {
+				if (w[k] >= 'A' && w[k] <= 'Z')
+					w[k] = (char)(w[k] - 'A' + 'a');
+			}
+			search_terms_add(a, &t, w, k, true, true);
+		} else if (search_is_han(c)) {
+			size_t start = i, chars = 0, prev = i;
+
+			while (i < n) {
+				uint32_t h;
+				size_t hl = utf8_next(s + i, n - i, &h);
+
+				if (!search_is_han(h))
+					break;
+				if (chars >= 1) /* bigram: the previous character and this one */
+					search_terms_add(a, &t,
+					                 arena_strndup(a, q + prev, i + hl - prev),
+					                 i + hl - prev, false, false);
+				prev = i;
+				i += hl;
+				chars++;
+			}
+			if (chars == 1)
+				search_terms_add(a, &t, arena_strndup(a, q + start, i - start),
+				                 i - start, true, false);
+		} else {
+			i += len;
+		}
+	}
+	*out = t.v;
+	return t.n;
+}
+
+/* Quoted lexemes ANDed, prefix terms with ":*"; lexemes hold only [a-z0-9]
+ * and Han characters, so nothing in them needs escaping. */
+char *text_tsquery(struct arena *a, const char *q)
+{
+	struct text_term *v;
+	size_t n, total = 1;
+	char *out, *p;
+
+	if (q == NULL)
+		return NULL;
+	n = text_search_terms(a, q, &v);
+	if (n == 0)
+		return NULL;
+	/* Each term: 'lexeme':* plus " & ". */
+	for (size_t i = 0; i < n; i++)
+		total += v[i].len + 7;
+	out = p = arena_alloc(a, total);
+	for (size_t i = 0; i < n; i++) {
+		if (i) {
+			memcpy(p, " & ", 3);
+			p += 3;
+		}
+		*p++ = '\'';
+		memcpy(p, v[i].text, v[i].len);
+		p += v[i].len;
+		*p++ = '\'';
+		if (v[i].prefix) {
+			memcpy(p, ":*", 2);
+			p += 2;
+		}
+	}
+	*p = '\0';
 	return out;
 }

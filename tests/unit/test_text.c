@@ -1,4 +1,5 @@
-/* test_text.c - slugs, Markdown rendering and its safety, HTML/XML escaping. */
+/* test_text.c - slugs, Markdown rendering and its safety, HTML/XML escaping,
+ * full-text search terms. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -252,13 +253,48 @@ static void test_xml_cdata(void **state)
 	arena_free(a);
 }
 
+/* The query side of sql/004_search.sql's index text. */
+static void test_tsquery_table(void **state)
+{
+	static const struct pair cases[] = {
+	        {"PostgreSQL", "'postgresql':*"},
+	        {"Hello, World 42", "'hello':* & 'world':* & '42':*"},
+	        {"故宫", "'故宫'"},
+	        {"北京故宫", "'北京' & '京故' & '故宫'"},
+	        {"宫", "'宫':*"},
+	        {"Rust编程", "'rust':* & '编程'"},
+	        {"a'b", "'a':* & 'b':*"},                    /* quotes separate */
+	        {"x & !y | (z:*)", "'x':* & 'y':* & 'z':*"}, /* operators are not kept */
+	        {"故%宫", "'故':* & '宫':*"},
+	        {"Ünï 🚀 ok", "'n':* & 'ok':*"}, /* non-ASCII letters separate */
+	        {"ab\xff\xfe", "'ab':*"},       /* invalid UTF-8 separates */
+	};
+	static const char *const none[] = {"", "   ", "%", "':*", "&|!()", "\\", "🚀🎉", "\xe4\xb8"};
+	struct arena *a = arena_new();
+	struct text_term *v;
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++)
+		assert_string_equal(text_tsquery(a, cases[i].in), cases[i].want);
+	for (size_t i = 0; i < N(none); i++)
+		assert_null(text_tsquery(a, none[i]));
+	assert_null(text_tsquery(a, NULL));
+	assert_int_equal(text_search_terms(a, NULL, &v), 0);
+	assert_int_equal(text_search_terms(a, "Tea 故宫", &v), 2);
+	assert_string_equal(v[0].text, "tea");
+	assert_true(v[0].ascii && v[0].prefix);
+	assert_int_equal(v[1].len, 6);
+	assert_false(v[1].ascii || v[1].prefix);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_slug_table),      cmocka_unit_test(test_slug_max_len),
 	        cmocka_unit_test(test_markdown_render), cmocka_unit_test(test_markdown_safety),
 	        cmocka_unit_test(test_html_escape),     cmocka_unit_test(test_xml_escape),
-	        cmocka_unit_test(test_xml_cdata),
+	        cmocka_unit_test(test_xml_cdata),       cmocka_unit_test(test_tsquery_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
