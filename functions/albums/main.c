@@ -34,7 +34,7 @@ static const struct route routes[] = {
         ROUTES_END,
 };
 
-static const struct fn_app app = {"albums", routes, NULL};
+static const struct fn_app app = {"albums", routes, albums_init};
 
 /* The function entry point: fn_main picks the runtime. */
 int main(int argc, char **argv)
