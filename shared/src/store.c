@@ -1,7 +1,6 @@
-/* store.c - object storage; the file:// backend (s3:// comes with the album
- * issue: until then every call on an s3:// URL fails and says so).
+/* store.c - object storage: the file:// and s3:// backends.
  *
- * The layout is the local gateway's (deploy/local/gateway/storage.c), so an
+ * file://DIR: the layout is the local gateway's (deploy/local/gateway/storage.c), so an
  * object put here is served by its /storage/ GET with the right ETag:
  *   DIR/<key>          the object's bytes (mode 0644)
  *   DIR/.meta/<key>    {"size":N,"etag":"<md5 hex>","content_type":"...","ino":N}
@@ -11,6 +10,15 @@
  * to temporary files in their target folders, are fsync'd and renamed
  * (metadata first); a reader whose metadata does not describe the file it
  * opened (inode or size differ: a put raced it) hashes the file instead.
+ * Objects whose real path leaves DIR (a symlinked folder) are refused.
+ *
+ * s3://BUCKET?endpoint=URL&region=R&path_style=1&max_keys=N: requests go
+ * through httpc with libcurl's SigV4 (CURLOPT_AWS_SIGV4 "aws:amz:R:s3"),
+ * which on curl 7.88 wants x-amz-content-sha256 sent by us. Keys are
+ * percent-encoded per segment (RFC 3986 unreserved bytes and "/" kept).
+ * Listing is ListObjectsV2, its XML read by a small scanner (only the
+ * elements used, entities decoded). Presigned URLs are query-string SigV4
+ * computed here (store_s3_presign), valid for the host header only.
  */
 #include "store.h"
 
@@ -19,6 +27,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +40,10 @@
 #include <openssl/evp.h>
 
 #include "arena.h"
+#include "crypto.h"
+#include "httpc.h"
 #include "json.h"
+#include "kv.h"
 #include "log.h"
 #include "urlsign.h"
 
@@ -42,6 +54,14 @@
 #define STORE_LIST_DEPTH 32
 /* Largest metadata file read back. */
 #define STORE_META_MAX 1024
+/* s3://: defaults, the longest presigned URL life (SigV4's own limit), the
+ * largest listing page and the caps on what a response may hold. */
+#define STORE_S3_REGION    "us-east-1"
+#define STORE_S3_TTL_MAX   604800L
+#define STORE_S3_PAGE_MAX  1000
+#define STORE_S3_LIST_MAX  (16u << 20)
+#define STORE_S3_SMALL_MAX (64u << 10)
+#define STORE_S3_GET_CEIL  ((size_t)1 << 40)
 
 enum store_backend { STORE_UNSET, STORE_FILE, STORE_S3, STORE_BAD };
 
@@ -49,12 +69,152 @@ struct store_cfg {
 	enum store_backend backend;
 	char dir[PATH_MAX]; /* file://: the root, no trailing slash */
 	char base[512];     /* GATEWAY_PUBLIC_URL, no trailing slash */
+	/* s3:// */
+	char bucket[256];
+	char endpoint[512]; /* scheme://host[:port], no trailing slash */
+	char region[64];
+	bool path_style;
+	unsigned max_keys; /* listing page size */
 };
 
 static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store_cfg store_cfg_cached;
 
 /* ---- configuration ---- */
+
+static int store_hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..n) into out (cap bytes with the NUL); -1 when
+ * malformed, too long or decoding to a control byte. */
+static int store_pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int ch = (unsigned char)s[i];
+
+		if (ch == '%') {
+			if (i + 2 >= n || store_hexval(s[i + 1]) < 0 || store_hexval(s[i + 2]) < 0)
+				return -1;
+			ch = store_hexval(s[i + 1]) * 16 + store_hexval(s[i + 2]);
+			i += 2;
+		}
+		if (ch < 0x20 || ch == 0x7f || j + 1 >= cap)
+			return -1;
+		out[j++] = (char)ch;
+	}
+	out[j] = '\0';
+	return 0;
+}
+
+/* An http(s)://HOST[:PORT] URL without path, query or credentials. */
+static bool store_endpoint_ok(const char *e)
+{
+	const char *h = strncmp(e, "https://", 8) == 0  ? e + 8
+	                : strncmp(e, "http://", 7) == 0 ? e + 7
+	                                                : NULL;
+
+	if (h == NULL || *h == '\0' || *h == ':')
+		return false;
+	for (; *h; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+		      (*h >= '0' && *h <= '9') || *h == '.' || *h == '-' || *h == ':' ||
+		      *h == '[' || *h == ']'))
+			return false;
+	return true;
+}
+
+/* Parses "BUCKET?name=value&..." (after "s3://") into c; -1 (logged). */
+static int store_s3_parse(const char *spec, struct store_cfg *c)
+{
+	const char *q = strchr(spec, '?'), *p;
+	size_t blen = q ? (size_t)(q - spec) : strlen(spec);
+	char val[512];
+
+	snprintf(c->region, sizeof(c->region), "%s", STORE_S3_REGION);
+	c->max_keys = STORE_S3_PAGE_MAX;
+	if (blen == 0 || blen >= sizeof(c->bucket)) {
+		log_error("storage: STORAGE_URL s3://BUCKET needs a bucket name");
+		return -1;
+	}
+	for (size_t i = 0; i < blen; i++)
+		if (!((spec[i] >= 'a' && spec[i] <= 'z') || (spec[i] >= 'A' && spec[i] <= 'Z') ||
+		      (spec[i] >= '0' && spec[i] <= '9') || spec[i] == '.' || spec[i] == '-' ||
+		      spec[i] == '_')) {
+			log_error("storage: the bucket name in STORAGE_URL is not valid");
+			return -1;
+		}
+	memcpy(c->bucket, spec, blen);
+	c->bucket[blen] = '\0';
+	for (p = q ? q + 1 : NULL; p != NULL && *p != '\0';) {
+		const char *amp = strchr(p, '&'), *eq;
+		size_t len = amp ? (size_t)(amp - p) : strlen(p), nlen;
+
+		eq = memchr(p, '=', len);
+		nlen = eq ? (size_t)(eq - p) : len;
+		if (eq == NULL || store_pct_decode(eq + 1, len - nlen - 1, val, sizeof(val)) != 0) {
+			log_error("storage: STORAGE_URL has a malformed parameter");
+			return -1;
+		}
+		if (nlen == 8 && strncmp(p, "endpoint", 8) == 0) {
+			snprintf(c->endpoint, sizeof(c->endpoint), "%s", val);
+		} else if (nlen == 6 && strncmp(p, "region", 6) == 0) {
+			size_t rl = strlen(val);
+
+			if (rl == 0 || rl >= sizeof(c->region) ||
+			    strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789-") != rl) {
+				log_error("storage: the region in STORAGE_URL is not valid");
+				return -1;
+			}
+			memcpy(c->region, val, rl + 1);
+		} else if (nlen == 10 && strncmp(p, "path_style", 10) == 0) {
+			if (strcmp(val, "1") == 0 || strcmp(val, "true") == 0) {
+				c->path_style = true;
+			} else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0) {
+				c->path_style = false;
+			} else {
+				log_error("storage: path_style in STORAGE_URL must be 0 or 1");
+				return -1;
+			}
+		} else if (nlen == 8 && strncmp(p, "max_keys", 8) == 0) {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(val, &end, 10);
+			if (val[0] == '\0' || *end != '\0' || errno != 0 || v < 1 ||
+			    v > STORE_S3_PAGE_MAX) {
+				log_error("storage: max_keys in STORAGE_URL must be 1-1000");
+				return -1;
+			}
+			c->max_keys = (unsigned)v;
+		} else {
+			log_error("storage: STORAGE_URL has an unknown parameter %.*s", (int)nlen,
+			          p);
+			return -1;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	if (c->endpoint[0] == '\0')
+		snprintf(c->endpoint, sizeof(c->endpoint), "https://s3.%s.amazonaws.com",
+		         c->region);
+	for (size_t n = strlen(c->endpoint); n > 0 && c->endpoint[n - 1] == '/'; n--)
+		c->endpoint[n - 1] = '\0';
+	if (!store_endpoint_ok(c->endpoint)) {
+		log_error("storage: the endpoint in STORAGE_URL must be http(s)://HOST[:PORT]");
+		return -1;
+	}
+	return 0;
+}
 
 static void store_cfg_load(struct store_cfg *c)
 {
@@ -68,7 +228,7 @@ static void store_cfg_load(struct store_cfg *c)
 	c->backend = STORE_FILE;
 	if (url != NULL && url[0] != '\0') {
 		if (strncmp(url, "s3://", 5) == 0) {
-			c->backend = STORE_S3;
+			c->backend = store_s3_parse(url + 5, c) == 0 ? STORE_S3 : STORE_BAD;
 		} else if (strncmp(url, "file://", 7) == 0 && url[7] != '\0') {
 			dir = url + 7;
 		} else {
@@ -116,16 +276,16 @@ void store_reset(void)
 	pthread_mutex_unlock(&store_lock);
 }
 
-/* 0 with c filled for the file:// backend; -1 (logged) for any other. */
-static int store_file_backend(struct store_cfg *c)
+/* c filled: 0 for file://, 1 for s3://, -1 (logged, errno ENOTSUP) when
+ * STORAGE_URL is not usable. */
+static int store_backend(struct store_cfg *c)
 {
 	store_config(c);
 	if (c->backend == STORE_FILE)
 		return 0;
 	if (c->backend == STORE_S3)
-		log_error("s3 storage is not available yet");
-	else
-		log_error("storage: STORAGE_URL is not usable");
+		return 1;
+	log_error("storage: STORAGE_URL is not usable");
 	errno = ENOTSUP;
 	return -1;
 }
@@ -391,21 +551,68 @@ out:
 	return rc;
 }
 
+/* real (a resolved path) is root's realpath or below it. */
+static bool store_inside(const struct store_cfg *c, const char *real, bool may_be_root)
+{
+	char root[PATH_MAX];
+	size_t n;
+
+	if (realpath(c->dir, root) == NULL)
+		return false;
+	n = strlen(root);
+	if (strcmp(real, root) == 0)
+		return may_be_root;
+	if (n == 1)
+		return real[0] == '/';
+	return strncmp(real, root, n) == 0 && real[n] == '/';
+}
+
+/* The file open on fd (at path) really is below the storage folder. */
+static bool store_fd_inside(const struct store_cfg *c, int fd, const char *path)
+{
+	char link[64], real[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
+	if (n > 0 && real[0] == '/') {
+		real[n] = '\0';
+	} else if (realpath(path, real) == NULL) {
+		return false;
+	}
+	return store_inside(c, real, false);
+}
+
 /* ---- objects ---- */
+
+static int store_s3_put(struct arena *a, const struct store_cfg *c, const char *key,
+                        const void *data, size_t len, const char *content_type,
+                        struct store_object *out);
 
 /* Writes key atomically with its gateway metadata; 0 / -1 (logged). */
 int store_put(const char *key, const void *data, size_t len, const char *content_type)
 {
-	char path[PATH_MAX], mpath[PATH_MAX], dir[PATH_MAX], mdir[PATH_MAX];
+	return store_put_object(key, data, len, content_type, NULL);
+}
+
+/* Writes key (file://: atomically with its gateway metadata) and describes
+ * what was stored in out; 0 / -1 (logged, errno kept). */
+int store_put_object(const char *key, const void *data, size_t len, const char *content_type,
+                     struct store_object *out)
+{
+	char path[PATH_MAX], mpath[PATH_MAX], dir[PATH_MAX], mdir[PATH_MAX], real[PATH_MAX];
 	char tmp[PATH_MAX] = "", mtmp[PATH_MAX] = "", etag[33];
 	unsigned long long ino = 0;
 	struct store_cfg c;
 	struct stat st;
 	cJSON *m = NULL;
 	char *json = NULL;
-	int rc = -1;
+	int rc = -1, e = EIO, b;
 
-	if (store_file_backend(&c) != 0)
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	b = store_backend(&c);
+	if (b < 0)
 		return -1;
 	if (!store_key_ok(key) || (data == NULL && len > 0)) {
 		log_error("storage: put refused: invalid key or data");
@@ -419,6 +626,15 @@ int store_put(const char *key, const void *data, size_t len, const char *content
 		errno = EINVAL;
 		return -1;
 	}
+	if (b == 1) {
+		struct arena *a = arena_new();
+
+		rc = store_s3_put(a, &c, key, data, len, content_type, out);
+		e = errno;
+		arena_free(a);
+		errno = e;
+		return rc;
+	}
 	if (store_paths(&c, key, path, mpath) != 0) {
 		log_error("storage: put refused: the key is too long");
 		return -1;
@@ -426,12 +642,19 @@ int store_put(const char *key, const void *data, size_t len, const char *content
 	store_parent(path, dir);
 	store_parent(mpath, mdir);
 	if (store_mkdirs(dir) != 0 || store_mkdirs(mdir) != 0) {
-		log_error("storage: cannot create the folder for %s: %s", key, strerror(errno));
+		e = errno;
+		log_error("storage: cannot create the folder for %s: %s", key, strerror(e));
+		goto out;
+	}
+	/* a symlinked folder must not lead the write out of the store */
+	if (realpath(dir, real) == NULL || !store_inside(&c, real, true)) {
+		e = EACCES;
+		log_error("storage: cannot put %s: its folder is outside the store", key);
 		goto out;
 	}
 	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		e = EEXIST;
 		log_error("storage: cannot put %s: the key is a prefix of other objects", key);
-		errno = EEXIST;
 		goto out;
 	}
 	if (store_md5_buf(data, len, etag) != 0) {
@@ -439,7 +662,8 @@ int store_put(const char *key, const void *data, size_t len, const char *content
 		goto out;
 	}
 	if (store_write_tmp(dir, data, len, tmp, &ino) != 0) {
-		log_error("storage: cannot write %s: %s", key, strerror(errno));
+		e = errno;
+		log_error("storage: cannot write %s: %s", key, strerror(e));
 		goto out;
 	}
 	m = cJSON_CreateObject();
@@ -454,17 +678,25 @@ int store_put(const char *key, const void *data, size_t len, const char *content
 	}
 	/* metadata first: a reader seeing it before the bytes hashes the file */
 	if (rename(mtmp, mpath) != 0) {
-		log_error("storage: cannot store the metadata of %s: %s", key, strerror(errno));
+		e = errno;
+		log_error("storage: cannot store the metadata of %s: %s", key, strerror(e));
 		goto out;
 	}
 	mtmp[0] = '\0';
 	if (rename(tmp, path) != 0) {
-		log_error("storage: cannot store %s: %s", key, strerror(errno));
+		e = errno;
+		log_error("storage: cannot store %s: %s", key, strerror(e));
 		goto out;
 	}
 	tmp[0] = '\0';
 	store_fsync_dir(dir);
 	store_fsync_dir(mdir);
+	if (out != NULL) {
+		out->size = len;
+		snprintf(out->etag, sizeof(out->etag), "\"%s\"", etag);
+		snprintf(out->content_type, sizeof(out->content_type), "%s", content_type);
+		out->modified = stat(path, &st) == 0 ? st.st_mtime : time(NULL);
+	}
 	rc = 0;
 out:
 	if (tmp[0])
@@ -473,6 +705,8 @@ out:
 		unlink(mtmp);
 	free(json);
 	cJSON_Delete(m);
+	if (rc != 0)
+		errno = e;
 	return rc;
 }
 
@@ -494,13 +728,22 @@ static int store_open(const struct store_cfg *c, const char *key, char mpath[PAT
 			errno = ENOENT;
 		return -1;
 	}
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || !store_fd_inside(c, fd, path)) {
 		close(fd);
 		errno = ENOENT;
 		return -1;
 	}
 	return fd;
 }
+
+static int store_s3_get(struct arena *a, const struct store_cfg *c, const char *key, size_t max,
+                        void **data, size_t *len);
+static int store_s3_head(const struct store_cfg *c, const char *key, struct store_object *out);
+static int store_s3_delete(const struct store_cfg *c, const char *key);
+static const char **store_s3_list(struct arena *a, const struct store_cfg *c, const char *prefix,
+                                  size_t max, size_t *n);
+static char *store_s3_url(struct arena *a, const struct store_cfg *c, const char *method,
+                          const char *key, long ttl_s);
 
 /* Reads key (at most max bytes) into the arena; -1/ENOENT when missing. */
 int store_get(struct arena *a, const char *key, size_t max, void **data, size_t *len)
@@ -510,17 +753,20 @@ int store_get(struct arena *a, const char *key, size_t max, void **data, size_t 
 	struct stat st;
 	unsigned char *buf;
 	size_t size, got = 0;
-	int fd, e;
+	int fd, e, b;
 
 	*data = NULL;
 	*len = 0;
-	if (store_file_backend(&c) != 0)
+	b = store_backend(&c);
+	if (b < 0)
 		return -1;
 	if (!store_key_ok(key)) {
 		log_error("storage: get refused: invalid key");
 		errno = EINVAL;
 		return -1;
 	}
+	if (b == 1)
+		return store_s3_get(a, &c, key, max, data, len);
 	fd = store_open(&c, key, mpath, &st);
 	if (fd < 0) {
 		e = errno;
@@ -560,24 +806,41 @@ int store_get(struct arena *a, const char *key, size_t max, void **data, size_t 
 	return 0;
 }
 
-/* Size, quoted MD5 ETag, type and mtime of key; -1/ENOENT when missing. */
-int store_head(const char *key, struct store_object *out)
+/* Fills out for the object open on fd (st: its fstat; mpath: its metadata
+ * file); 0 / -1 (logged). */
+static int store_file_describe(const char *key, int fd, const struct stat *st, const char *mpath,
+                               struct store_object *out)
+{
+	struct store_meta m;
+
+	if (store_meta_read(mpath, &m) != 0) {
+		memset(&m, 0, sizeof(m));
+		m.ino = ~0ULL;
+	}
+	if (m.ino != (unsigned long long)st->st_ino || m.size != (unsigned long long)st->st_size) {
+		/* no metadata, or a put replaced the file between the two opens */
+		if (store_md5_fd(fd, m.etag) != 0) {
+			log_error("storage: cannot hash %s", key);
+			errno = EIO;
+			return -1;
+		}
+	}
+	out->size = (size_t)st->st_size;
+	snprintf(out->etag, sizeof(out->etag), "\"%s\"", m.etag);
+	snprintf(out->content_type, sizeof(out->content_type), "%s",
+	         m.content_type[0] ? m.content_type : store_ctype_guess(key));
+	out->modified = st->st_mtime;
+	return 0;
+}
+
+/* The object's fd and description (file:// only); -1/ENOENT when missing. */
+static int store_file_open_cfg(const struct store_cfg *c, const char *key, struct store_object *out)
 {
 	char mpath[PATH_MAX];
-	struct store_meta m;
-	struct store_cfg c;
 	struct stat st;
-	int fd, e, rc = -1;
+	int fd, e;
 
-	memset(out, 0, sizeof(*out));
-	if (store_file_backend(&c) != 0)
-		return -1;
-	if (!store_key_ok(key)) {
-		log_error("storage: head refused: invalid key");
-		errno = EINVAL;
-		return -1;
-	}
-	fd = store_open(&c, key, mpath, &st);
+	fd = store_open(c, key, mpath, &st);
 	if (fd < 0) {
 		e = errno;
 		if (e != ENOENT)
@@ -585,26 +848,57 @@ int store_head(const char *key, struct store_object *out)
 		errno = e;
 		return -1;
 	}
-	if (store_meta_read(mpath, &m) != 0) {
-		memset(&m, 0, sizeof(m));
-		m.ino = ~0ULL;
+	if (store_file_describe(key, fd, &st, mpath, out) != 0) {
+		close(fd);
+		errno = EIO;
+		return -1;
 	}
-	if (m.ino != (unsigned long long)st.st_ino || m.size != (unsigned long long)st.st_size) {
-		/* no metadata, or a put replaced the file between the two opens */
-		if (store_md5_fd(fd, m.etag) != 0) {
-			log_error("storage: cannot hash %s", key);
-			goto out;
-		}
+	return fd;
+}
+
+/* Opens key of the file:// store for reading with its description. */
+int store_file_open(const char *key, struct store_object *meta)
+{
+	struct store_cfg c;
+	int b;
+
+	memset(meta, 0, sizeof(*meta));
+	b = store_backend(&c);
+	if (b < 0)
+		return -1;
+	if (b != 0) {
+		errno = ENOTSUP;
+		return -1;
 	}
-	out->size = (size_t)st.st_size;
-	snprintf(out->etag, sizeof(out->etag), "\"%s\"", m.etag);
-	snprintf(out->content_type, sizeof(out->content_type), "%s",
-	         m.content_type[0] ? m.content_type : store_ctype_guess(key));
-	out->modified = st.st_mtime;
-	rc = 0;
-out:
+	if (!store_key_ok(key)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return store_file_open_cfg(&c, key, meta);
+}
+
+/* Size, quoted ETag, type and mtime of key; -1/ENOENT when missing. */
+int store_head(const char *key, struct store_object *out)
+{
+	struct store_cfg c;
+	int fd, b;
+
+	memset(out, 0, sizeof(*out));
+	b = store_backend(&c);
+	if (b < 0)
+		return -1;
+	if (!store_key_ok(key)) {
+		log_error("storage: head refused: invalid key");
+		errno = EINVAL;
+		return -1;
+	}
+	if (b == 1)
+		return store_s3_head(&c, key, out);
+	fd = store_file_open_cfg(&c, key, out);
+	if (fd < 0)
+		return -1;
 	close(fd);
-	return rc;
+	return 0;
 }
 
 /* Removes key and its metadata; a missing key is success. */
@@ -613,9 +907,12 @@ int store_delete(const char *key)
 	char path[PATH_MAX], mpath[PATH_MAX];
 	struct store_cfg c;
 	struct stat st;
+	int b = store_backend(&c);
 
-	if (store_file_backend(&c) != 0)
+	if (b < 0)
 		return -1;
+	if (b == 1 && store_key_ok(key))
+		return store_s3_delete(&c, key);
 	if (!store_key_ok(key) || store_paths(&c, key, path, mpath) != 0) {
 		log_error("storage: delete refused: invalid key");
 		errno = EINVAL;
@@ -752,9 +1049,11 @@ const char **store_list(struct arena *a, const char *prefix, size_t max, size_t 
 	const char *slash;
 	char *rel, *dirpath, *trimmed;
 	size_t plen, rlen;
+	int b;
 
 	*n = 0;
-	if (store_file_backend(&c) != 0)
+	b = store_backend(&c);
+	if (b < 0)
 		return NULL;
 	if (prefix == NULL)
 		prefix = "";
@@ -768,6 +1067,8 @@ const char **store_list(struct arena *a, const char *prefix, size_t max, size_t 
 		errno = EINVAL;
 		return NULL;
 	}
+	if (b == 1)
+		return store_s3_list(a, &c, prefix, max, n);
 	slash = strrchr(prefix, '/');
 	rlen = slash ? (size_t)(slash - prefix) + 1 : 0;
 	rel = arena_strndup(a, prefix, rlen);
@@ -789,58 +1090,20 @@ const char **store_list(struct arena *a, const char *prefix, size_t max, size_t 
 
 /* ---- URLs ---- */
 
-static char *store_presign(struct arena *a, const char *method, const char *key, long ttl_s)
-{
-	struct store_cfg c;
-	char *url;
-
-	if (store_file_backend(&c) != 0)
-		return NULL;
-	if (!store_key_ok(key)) {
-		log_error("storage: cannot sign a URL for an invalid key");
-		return NULL;
-	}
-	url = urlsign_url(a, c.base, method, key, ttl_s);
-	if (url == NULL)
-		log_error("storage: cannot sign a URL (is APP_SECRET set?)");
-	return url;
-}
-
-/* A /storage/ URL signed for GET, valid ttl_s seconds (arena). */
-char *store_presign_get(struct arena *a, const char *key, long ttl_s)
-{
-	return store_presign(a, "GET", key, ttl_s);
-}
-
-/* A /storage/ URL signed for PUT, valid ttl_s seconds (arena). */
-char *store_presign_put(struct arena *a, const char *key, long ttl_s)
-{
-	return store_presign(a, "PUT", key, ttl_s);
-}
-
-/* GATEWAY_PUBLIC_URL "/media/" key, percent-encoded (arena). */
-char *store_public_url(struct arena *a, const char *key)
+/* s percent-encoded (RFC 3986: unreserved bytes kept, and "/" when
+ * keep_slash), arena. */
+static char *store_uri_encode(struct arena *a, const char *s, bool keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	struct store_cfg c;
-	size_t n, j = 0;
-	char *enc;
+	size_t n = strlen(s), j = 0;
+	char *enc = arena_alloc(a, 3 * n + 1);
 
-	if (store_file_backend(&c) != 0)
-		return NULL;
-	if (!store_key_ok(key)) {
-		log_error("storage: no public URL for an invalid key");
-		return NULL;
-	}
-	/* percent-encoded per segment: unreserved bytes and "/" kept */
-	n = strlen(key);
-	enc = arena_alloc(a, 3 * n + 1);
 	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)key[i];
+		unsigned char ch = (unsigned char)s[i];
 
 		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
 		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~' ||
-		    ch == '/') {
+		    (ch == '/' && keep_slash)) {
 			enc[j++] = (char)ch;
 		} else {
 			enc[j++] = '%';
@@ -849,5 +1112,572 @@ char *store_public_url(struct arena *a, const char *key)
 		}
 	}
 	enc[j] = '\0';
-	return arena_printf(a, "%s/media/%s", c.base, enc);
+	return enc;
+}
+
+static char *store_presign(struct arena *a, const char *method, const char *key, long ttl_s)
+{
+	struct store_cfg c;
+	char *url;
+	int b = store_backend(&c);
+
+	if (b < 0)
+		return NULL;
+	if (!store_key_ok(key)) {
+		log_error("storage: cannot sign a URL for an invalid key");
+		return NULL;
+	}
+	if (b == 1)
+		return store_s3_url(a, &c, method, key, ttl_s);
+	url = urlsign_url(a, c.base, method, key, ttl_s);
+	if (url == NULL)
+		log_error("storage: cannot sign a URL (is APP_SECRET set?)");
+	return url;
+}
+
+/* A URL signed for GET, valid ttl_s seconds (arena). */
+char *store_presign_get(struct arena *a, const char *key, long ttl_s)
+{
+	return store_presign(a, "GET", key, ttl_s);
+}
+
+/* A URL signed for PUT, valid ttl_s seconds (arena). */
+char *store_presign_put(struct arena *a, const char *key, long ttl_s)
+{
+	return store_presign(a, "PUT", key, ttl_s);
+}
+
+/* file://: GATEWAY_PUBLIC_URL "/media/" key; s3://: the object's URL
+ * (percent-encoded, arena). */
+char *store_public_url(struct arena *a, const char *key)
+{
+	struct store_cfg c;
+	int b = store_backend(&c);
+
+	if (b < 0)
+		return NULL;
+	if (!store_key_ok(key)) {
+		log_error("storage: no public URL for an invalid key");
+		return NULL;
+	}
+	if (b == 1)
+		return store_s3_url(a, &c, NULL, key, 0);
+	return arena_printf(a, "%s/media/%s", c.base, store_uri_encode(a, key, true));
+}
+
+/* ---- s3:// ---- */
+
+/* Where a request for key (NULL: the bucket) goes: *origin "scheme://host",
+ * *host the Host header (a default port left out), *path the encoded
+ * path. 0 / -1 on bad parameters. */
+static int store_s3_target(struct arena *a, const struct store_s3_params *p, const char *key,
+                           char **origin, char **host, char **path)
+{
+	const char *hp, *scheme;
+	size_t hlen;
+
+	if (p->endpoint == NULL || p->bucket == NULL || p->bucket[0] == '\0' ||
+	    !store_endpoint_ok(p->endpoint))
+		return -1;
+	if (strncmp(p->endpoint, "https://", 8) == 0) {
+		scheme = "https";
+		hp = p->endpoint + 8;
+	} else {
+		scheme = "http";
+		hp = p->endpoint + 7;
+	}
+	hlen = strlen(hp);
+	while (hlen > 0 && hp[hlen - 1] == '/')
+		hlen--;
+	if (scheme[4] == 's' && hlen > 4 && strncmp(hp + hlen - 4, ":443", 4) == 0)
+		hlen -= 4;
+	else if (scheme[4] == '\0' && hlen > 3 && strncmp(hp + hlen - 3, ":80", 3) == 0)
+		hlen -= 3;
+	if (p->path_style)
+		*host = arena_strndup(a, hp, hlen);
+	else
+		*host = arena_printf(a, "%s.%.*s", p->bucket, (int)hlen, hp);
+	*origin = arena_printf(a, "%s://%s", scheme, *host);
+	if (p->path_style)
+		*path = key ? arena_printf(a, "/%s/%s", p->bucket, store_uri_encode(a, key, true))
+		            : arena_printf(a, "/%s", p->bucket);
+	else
+		*path = key ? arena_printf(a, "/%s", store_uri_encode(a, key, true))
+		            : arena_strdup(a, "/");
+	return 0;
+}
+
+static void store_hmac(const unsigned char *key, size_t klen, const char *msg,
+                       unsigned char out[32])
+{
+	crypto_hmac_sha256(key, klen, msg, strlen(msg), out);
+}
+
+/* A query-string SigV4 URL for method on key (see store.h). */
+char *store_s3_presign(struct arena *a, const struct store_s3_params *p, const char *method,
+                       const char *key, time_t now, long ttl_s)
+{
+	unsigned char digest[32], kdate[32], kregion[32], kservice[32], ksigning[32], sig[32];
+	char amzdate[20], day[12], *origin, *host, *path, *scope, *query, *creq, *sts, *secret;
+	const char *token;
+	struct tm tm;
+
+	if (p == NULL || method == NULL || key == NULL || !store_key_ok(key) || ttl_s < 1 ||
+	    ttl_s > STORE_S3_TTL_MAX || p->region == NULL || p->region[0] == '\0' ||
+	    p->access_key == NULL || p->access_key[0] == '\0' || p->secret_key == NULL ||
+	    p->secret_key[0] == '\0' || method[0] == '\0' ||
+	    strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method))
+		return NULL;
+	if (store_s3_target(a, p, key, &origin, &host, &path) != 0)
+		return NULL;
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(amzdate, sizeof(amzdate), "%Y%m%dT%H%M%SZ", &tm) == 0 ||
+	    strftime(day, sizeof(day), "%Y%m%d", &tm) == 0)
+		return NULL;
+	token = p->session_token != NULL && p->session_token[0] != '\0' ? p->session_token : NULL;
+	scope = arena_printf(a, "%s/%s/s3/aws4_request", day, p->region);
+	/* parameters in byte order of their names, values encoded once */
+	query = arena_printf(
+	        a,
+	        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s&X-Amz-Date=%s"
+	        "&X-Amz-Expires=%ld%s%s&X-Amz-SignedHeaders=host",
+	        store_uri_encode(a, arena_printf(a, "%s/%s", p->access_key, scope), false), amzdate,
+	        ttl_s, token ? "&X-Amz-Security-Token=" : "",
+	        token ? store_uri_encode(a, token, false) : "");
+	creq = arena_printf(a, "%s\n%s\n%s\nhost:%s\n\nhost\nUNSIGNED-PAYLOAD", method, path, query,
+	                    host);
+	crypto_sha256(creq, strlen(creq), digest);
+	sts = arena_printf(a, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amzdate, scope,
+	                   crypto_hex(a, digest, sizeof(digest)));
+	secret = arena_printf(a, "AWS4%s", p->secret_key);
+	store_hmac((const unsigned char *)secret, strlen(secret), day, kdate);
+	store_hmac(kdate, sizeof(kdate), p->region, kregion);
+	store_hmac(kregion, sizeof(kregion), "s3", kservice);
+	store_hmac(kservice, sizeof(kservice), "aws4_request", ksigning);
+	store_hmac(ksigning, sizeof(ksigning), sts, sig);
+	return arena_printf(a, "%s%s?%s&X-Amz-Signature=%s", origin, path, query,
+	                    crypto_hex(a, sig, sizeof(sig)));
+}
+
+/* c's parameters with the credentials from the environment; -1 (logged,
+ * errno EACCES) when they are missing. */
+static int store_s3_params_of(const struct store_cfg *c, struct store_s3_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->endpoint = c->endpoint;
+	p->bucket = c->bucket;
+	p->region = c->region;
+	p->path_style = c->path_style;
+	p->access_key = getenv("AWS_ACCESS_KEY_ID");
+	p->secret_key = getenv("AWS_SECRET_ACCESS_KEY");
+	p->session_token = getenv("AWS_SESSION_TOKEN");
+	if (p->access_key == NULL || p->access_key[0] == '\0' || p->secret_key == NULL ||
+	    p->secret_key[0] == '\0' || strchr(p->access_key, ':') != NULL) {
+		log_error("storage: s3:// needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
+}
+
+/* Presigned (method set) or plain (method NULL) URL of key (arena). */
+static char *store_s3_url(struct arena *a, const struct store_cfg *c, const char *method,
+                          const char *key, long ttl_s)
+{
+	struct store_s3_params p;
+	char *origin, *host, *path, *url;
+
+	if (method == NULL) {
+		memset(&p, 0, sizeof(p));
+		p.endpoint = c->endpoint;
+		p.bucket = c->bucket;
+		p.path_style = c->path_style;
+		if (store_s3_target(a, &p, key, &origin, &host, &path) != 0)
+			return NULL;
+		return arena_printf(a, "%s%s", origin, path);
+	}
+	if (store_s3_params_of(c, &p) != 0)
+		return NULL;
+	url = store_s3_presign(a, &p, method, key, time(NULL), ttl_s);
+	if (url == NULL)
+		log_error("storage: cannot presign a URL for %s (ttl 1-%ld s)", key,
+		          STORE_S3_TTL_MAX);
+	return url;
+}
+
+/* One signed request; 0 when a response arrived (res filled), -1 (logged,
+ * errno EFBIG over max, else EIO/EACCES) on transport failure. */
+static int store_s3_call(struct arena *a, const struct store_cfg *c, const char *method,
+                         const char *key, const char *query, const char *ctype, const void *body,
+                         size_t len, size_t max, struct httpc_res *res)
+{
+	struct store_s3_params p;
+	struct httpc_req req = {0};
+	unsigned char sum[32];
+	const char *hdrs[4];
+	char *origin, *host, *path;
+	size_t nh = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (store_s3_params_of(c, &p) != 0)
+		return -1;
+	if (store_s3_target(a, &p, key, &origin, &host, &path) != 0) {
+		log_error("storage: the s3 endpoint or bucket is not usable");
+		errno = EINVAL;
+		return -1;
+	}
+	crypto_sha256(body != NULL ? body : "", len, sum);
+	hdrs[nh++] = arena_printf(a, "x-amz-content-sha256: %s", crypto_hex(a, sum, sizeof(sum)));
+	if (ctype != NULL)
+		hdrs[nh++] = arena_printf(a, "Content-Type: %s", ctype);
+	if (p.session_token != NULL && p.session_token[0] != '\0')
+		hdrs[nh++] = arena_printf(a, "x-amz-security-token: %s", p.session_token);
+	hdrs[nh] = NULL;
+	req.method = method;
+	req.url = query ? arena_printf(a, "%s%s?%s", origin, path, query)
+	                : arena_printf(a, "%s%s", origin, path);
+	req.headers = hdrs;
+	if (strcmp(method, "PUT") == 0) {
+		req.body = body != NULL ? body : "";
+		req.body_len = len;
+	}
+	req.max_response = max;
+	req.aws_sigv4 = arena_printf(a, "aws:amz:%s:s3", p.region);
+	req.userpwd = arena_printf(a, "%s:%s", p.access_key, p.secret_key);
+	if (httpc_do(a, &req, res) != 0) {
+		int e = strcmp(res->error, "response too large") == 0 ? EFBIG : EIO;
+
+		if (e == EFBIG)
+			log_warn("storage: %s is larger than the %zu bytes allowed", key ? key : "",
+			         max);
+		else
+			log_error("storage: s3 %s %s: %s", method, key ? key : "(bucket)",
+			          res->error);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Logs an S3 error answer and sets errno; always -1. */
+static int store_s3_fail(struct arena *a, const char *what, const char *key,
+                         const struct httpc_res *res)
+{
+	const char *code = strstr(res->body ? res->body : "", "<Code>"), *end = NULL;
+
+	if (code != NULL) {
+		code += 6;
+		end = strstr(code, "</Code>");
+	}
+	log_error("storage: s3 %s %s: HTTP %ld %s", what, key ? key : "", res->status,
+	          end ? arena_strndup(a, code, (size_t)(end - code)) : "");
+	errno = res->status == 403 ? EACCES : EIO;
+	return -1;
+}
+
+static int store_s3_put(struct arena *a, const struct store_cfg *c, const char *key,
+                        const void *data, size_t len, const char *content_type,
+                        struct store_object *out)
+{
+	struct httpc_res res;
+	const char *etag;
+
+	if (store_s3_call(a, c, "PUT", key, NULL, content_type, data, len, STORE_S3_SMALL_MAX,
+	                  &res) != 0)
+		return -1;
+	if (res.status != 200)
+		return store_s3_fail(a, "PUT", key, &res);
+	if (out != NULL) {
+		char md5[33];
+
+		etag = kv_get(&res.headers, "etag");
+		if (etag != NULL && strlen(etag) < sizeof(out->etag))
+			snprintf(out->etag, sizeof(out->etag), "%s", etag);
+		else if (store_md5_buf(data, len, md5) == 0)
+			snprintf(out->etag, sizeof(out->etag), "\"%s\"", md5);
+		out->size = len;
+		snprintf(out->content_type, sizeof(out->content_type), "%s", content_type);
+		out->modified = time(NULL);
+	}
+	return 0;
+}
+
+static int store_s3_get(struct arena *a, const struct store_cfg *c, const char *key, size_t max,
+                        void **data, size_t *len)
+{
+	struct httpc_res res;
+	/* room for an error document even when max is tiny */
+	size_t cap = max < STORE_S3_SMALL_MAX  ? STORE_S3_SMALL_MAX
+	             : max > STORE_S3_GET_CEIL ? STORE_S3_GET_CEIL
+	                                       : max;
+
+	if (store_s3_call(a, c, "GET", key, NULL, NULL, NULL, 0, cap, &res) != 0)
+		return -1;
+	if (res.status == 404) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (res.status != 200)
+		return store_s3_fail(a, "GET", key, &res);
+	if (res.body_len > max) {
+		log_warn("storage: %s is larger than the %zu bytes allowed", key, max);
+		errno = EFBIG;
+		return -1;
+	}
+	*data = res.body;
+	*len = res.body_len;
+	return 0;
+}
+
+static int store_s3_head(const struct store_cfg *c, const char *key, struct store_object *out)
+{
+	struct arena *a = arena_new();
+	struct httpc_res res;
+	const char *v;
+	struct tm tm;
+	int rc = -1, e = EIO;
+
+	if (store_s3_call(a, c, "HEAD", key, NULL, NULL, NULL, 0, STORE_S3_GET_CEIL, &res) != 0) {
+		e = errno;
+		goto out;
+	}
+	if (res.status == 404) {
+		e = ENOENT;
+		goto out;
+	}
+	if (res.status != 200) {
+		store_s3_fail(a, "HEAD", key, &res);
+		e = errno;
+		goto out;
+	}
+	v = kv_get(&res.headers, "content-length");
+	if (v != NULL) {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (v[0] >= '0' && v[0] <= '9' && *end == '\0' && errno == 0 && n <= SIZE_MAX)
+			out->size = (size_t)n;
+	}
+	v = kv_get(&res.headers, "etag");
+	if (v != NULL && strlen(v) < sizeof(out->etag))
+		snprintf(out->etag, sizeof(out->etag), "%s", v);
+	v = kv_get(&res.headers, "content-type");
+	snprintf(out->content_type, sizeof(out->content_type), "%s",
+	         v != NULL && store_ctype_ok(v) ? v : store_ctype_guess(key));
+	v = kv_get(&res.headers, "last-modified");
+	memset(&tm, 0, sizeof(tm));
+	if (v != NULL) {
+		const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+
+		if (end != NULL && *end == '\0')
+			out->modified = timegm(&tm);
+	}
+	rc = 0;
+out:
+	arena_free(a);
+	if (rc != 0)
+		errno = e;
+	return rc;
+}
+
+static int store_s3_delete(const struct store_cfg *c, const char *key)
+{
+	struct arena *a = arena_new();
+	struct httpc_res res;
+	int rc = -1, e = EIO;
+
+	if (store_s3_call(a, c, "DELETE", key, NULL, NULL, NULL, 0, STORE_S3_SMALL_MAX, &res) !=
+	    0) {
+		e = errno;
+		goto out;
+	}
+	if (res.status != 204 && res.status != 200 && res.status != 404) {
+		store_s3_fail(a, "DELETE", key, &res);
+		e = errno;
+		goto out;
+	}
+	rc = 0;
+out:
+	arena_free(a);
+	if (rc != 0)
+		errno = e;
+	return rc;
+}
+
+/* The text of the first <tag>...</tag> element in [p, end) (raw, entities
+ * not decoded) and its length; *next is set past it. NULL when none. */
+static const char *store_xml_find(const char *p, const char *end, const char *tag, size_t *len,
+                                  const char **next)
+{
+	size_t tl = strlen(tag);
+
+	while (p < end) {
+		const char *lt = memchr(p, '<', (size_t)(end - p)), *v;
+
+		if (lt == NULL)
+			return NULL;
+		p = lt + 1;
+		if ((size_t)(end - lt) < tl + 2 || memcmp(lt + 1, tag, tl) != 0 ||
+		    lt[tl + 1] != '>')
+			continue;
+		for (v = lt + tl + 2, p = v; p < end;) {
+			const char *c = memchr(p, '<', (size_t)(end - p));
+
+			if (c == NULL)
+				return NULL;
+			if ((size_t)(end - c) >= tl + 3 && c[1] == '/' &&
+			    memcmp(c + 2, tag, tl) == 0 && c[tl + 2] == '>') {
+				*len = (size_t)(c - v);
+				*next = c + tl + 3;
+				return v;
+			}
+			p = c + 1;
+		}
+		return NULL;
+	}
+	return NULL;
+}
+
+/* XML character data with its entities decoded (arena); NULL when an
+ * entity is unknown or malformed, or decodes to NUL or a non-character. */
+static char *store_xml_text(struct arena *a, const char *s, size_t n)
+{
+	static const struct {
+		const char *name;
+		char ch;
+	} named[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+	char *out = arena_alloc(a, n + 1);
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *semi;
+		size_t elen;
+		bool done = false;
+
+		if (s[i] != '&') {
+			if (s[i] == '<')
+				return NULL;
+			out[j++] = s[i];
+			continue;
+		}
+		semi = memchr(s + i, ';', n - i);
+		if (semi == NULL || semi - (s + i) > 12)
+			return NULL;
+		elen = (size_t)(semi - (s + i + 1));
+		for (size_t k = 0; k < sizeof(named) / sizeof(named[0]) && !done; k++)
+			if (strlen(named[k].name) == elen &&
+			    memcmp(s + i + 1, named[k].name, elen) == 0) {
+				out[j++] = named[k].ch;
+				done = true;
+			}
+		if (!done) {
+			const char *d = s + i + 2;
+			bool hex = d < semi && (*d == 'x' || *d == 'X');
+			uint32_t cp = 0;
+
+			if (s[i + 1] != '#' || d + hex >= semi)
+				return NULL;
+			for (d += hex; d < semi; d++) {
+				int v = hex ? store_hexval(*d)
+				            : (*d >= '0' && *d <= '9' ? *d - '0' : -1);
+
+				if (v < 0)
+					return NULL;
+				cp = cp * (hex ? 16 : 10) + (uint32_t)v;
+				if (cp > 0x10FFFF)
+					return NULL;
+			}
+			if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
+				return NULL;
+			if (cp < 0x80) {
+				out[j++] = (char)cp;
+			} else if (cp < 0x800) {
+				out[j++] = (char)(0xC0 | (cp >> 6));
+				out[j++] = (char)(0x80 | (cp & 0x3F));
+			} else if (cp < 0x10000) {
+				out[j++] = (char)(0xE0 | (cp >> 12));
+				out[j++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+				out[j++] = (char)(0x80 | (cp & 0x3F));
+			} else {
+				out[j++] = (char)(0xF0 | (cp >> 18));
+				out[j++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+				out[j++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+				out[j++] = (char)(0x80 | (cp & 0x3F));
+			}
+		}
+		i = (size_t)(semi - s);
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/* ListObjectsV2 pages until max keys or the end; keys we could not store
+ * (invalid by store_key_ok) are skipped. */
+static const char **store_s3_list(struct arena *a, const struct store_cfg *c, const char *prefix,
+                                  size_t max, size_t *n)
+{
+	const char **keys = arena_alloc(a, sizeof(*keys));
+	const char *token = NULL;
+	size_t got = 0, cap = 0;
+
+	while (got < max) {
+		size_t page = max - got < c->max_keys ? max - got : c->max_keys, vlen;
+		const char *body, *end, *p, *next, *v;
+		struct httpc_res res;
+		char *query;
+		bool truncated;
+
+		/* parameters sorted by name, as SigV4 canonicalises them */
+		query = arena_printf(a, "%s%s%slist-type=2&max-keys=%zu&prefix=%s",
+		                     token ? "continuation-token=" : "",
+		                     token ? store_uri_encode(a, token, false) : "",
+		                     token ? "&" : "", page, store_uri_encode(a, prefix, false));
+		if (store_s3_call(a, c, "GET", NULL, query, NULL, NULL, 0, STORE_S3_LIST_MAX,
+		                  &res) != 0)
+			return NULL;
+		if (res.status != 200) {
+			store_s3_fail(a, "list", prefix, &res);
+			return NULL;
+		}
+		body = res.body;
+		end = body + res.body_len;
+		for (p = body; (v = store_xml_find(p, end, "Contents", &vlen, &next)) != NULL;
+		     p = next) {
+			const char *kn, *k = store_xml_find(v, v + vlen, "Key", &vlen, &kn);
+			char *key = k ? store_xml_text(a, k, vlen) : NULL;
+
+			if (key == NULL || !store_key_ok(key) ||
+			    strncmp(key, prefix, strlen(prefix)) != 0)
+				continue;
+			if (got + 1 >= cap) {
+				const char **bigger;
+
+				cap = cap ? 2 * cap : 64;
+				bigger = arena_alloc(a, cap * sizeof(*bigger));
+				if (got > 0)
+					memcpy(bigger, keys, got * sizeof(*keys));
+				keys = bigger;
+			}
+			keys[got++] = key;
+			if (got >= max)
+				break;
+		}
+		v = store_xml_find(body, end, "IsTruncated", &vlen, &next);
+		truncated = v != NULL && vlen == 4 && memcmp(v, "true", 4) == 0;
+		if (!truncated || got >= max)
+			break;
+		v = store_xml_find(body, end, "NextContinuationToken", &vlen, &next);
+		token = v ? store_xml_text(a, v, vlen) : NULL;
+		if (token == NULL || token[0] == '\0') {
+			log_error(
+			        "storage: s3 list: a truncated page without a continuation token");
+			errno = EIO;
+			return NULL;
+		}
+	}
+	keys[got] = NULL;
+	*n = got;
+	return keys;
 }

@@ -1,5 +1,8 @@
 /* test_store.c - the file:// object store: round trip, metadata the gateway
- * reads, atomic replace, listing, bad keys, signed and public URLs. */
+ * reads, atomic replace, listing, bad keys, signed and public URLs, the
+ * gateway's entry points, symlink escapes; s3:// configuration and URLs
+ * (requests to S3 are tested against s3rver in test_store_s3.py, the
+ * presign against AWS's example in test_sigv4.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -451,27 +454,139 @@ static void test_urls(void **state)
 	assert_string_equal(pub, "http://127.0.0.1:8080/media/x.png");
 }
 
-/* s3:// is not there yet: every call fails instead of writing locally. */
-static void test_s3_not_yet(void **state)
+/* store_put_object describes what it stored; store_file_open gives the
+ * object's fd with the same description store_head gives. */
+static void test_put_object_and_open(void **state)
 {
+	struct fx *fx = *state;
+	struct store_object o, h, m;
+	char md5[33], buf[16];
+	int fd;
+
+	md5_hex("pixels", 6, md5);
+	assert_int_equal(store_put_object("photos/o/1.png", "pixels", 6, "image/png", &o), 0);
+	assert_int_equal(o.size, 6);
+	assert_string_equal(o.etag, arena_printf(fx->a, "\"%s\"", md5));
+	assert_string_equal(o.content_type, "image/png");
+	assert_true(o.modified > 0);
+	assert_int_equal(store_head("photos/o/1.png", &h), 0);
+	assert_string_equal(h.etag, o.etag);
+
+	fd = store_file_open("photos/o/1.png", &m);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "pixels", 6);
+	close(fd);
+	assert_int_equal(m.size, 6);
+	assert_string_equal(m.etag, o.etag);
+	assert_string_equal(m.content_type, "image/png");
+
+	errno = 0;
+	assert_int_equal(store_file_open("photos/o/none.png", &m), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_file_open("../x", &m), -1);
+	assert_int_equal(errno, EINVAL);
+
+	/* a put below an object, or onto a folder, keeps errno for the gateway */
+	assert_int_equal(store_put_object("photos/o/1.png/x", "x", 1, NULL, NULL), -1);
+	assert_int_equal(errno, ENOTDIR);
+	assert_int_equal(store_put_object("photos/o", "x", 1, NULL, NULL), -1);
+	assert_int_equal(errno, EEXIST);
+}
+
+/* A symlinked folder does not lead reads or writes out of the store. */
+static void test_symlink_escape(void **state)
+{
+	struct fx *fx = *state;
+	char *outside = arena_printf(fx->a, "%s/outside", fx->dir);
+	struct store_object o;
+	void *data;
+	size_t len;
+	FILE *f;
+
+	assert_int_equal(mkdir(outside, 0755), 0);
+	assert_int_equal(store_put("x/keep.txt", "k", 1, NULL), 0);
+	assert_int_equal(symlink(outside, path_of(fx, "", "link")), 0);
+	assert_int_equal(symlink(outside, path_of(fx, ".meta/", "link")), 0);
+	f = fopen(arena_printf(fx->a, "%s/secret.txt", outside), "w");
+	assert_non_null(f);
+	fputs("secret", f);
+	fclose(f);
+
+	assert_int_equal(store_get(fx->a, "link/secret.txt", 100, &data, &len), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_head("link/secret.txt", &o), -1);
+	assert_int_equal(store_file_open("link/secret.txt", &o), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_put("link/new.txt", "n", 1, NULL), -1);
+	assert_int_equal(errno, EACCES);
+	assert_int_equal(access(arena_printf(fx->a, "%s/new.txt", outside), F_OK), -1);
+}
+
+/* STORAGE_URL=s3://...: the configuration is parsed and checked, URLs need
+ * no network; a bad s3:// URL makes every call fail instead of writing
+ * locally. */
+static void test_s3_config(void **state)
+{
+	static const char *const bad[] = {
+	        "s3://",
+	        "s3://bucket?endpoint=ftp://h",
+	        "s3://bucket?endpoint=http://h/path",
+	        "s3://bucket?region=EU_WEST",
+	        "s3://bucket?path_style=yes",
+	        "s3://bucket?max_keys=0",
+	        "s3://bucket?max_keys=1001",
+	        "s3://bucket?nope=1",
+	        "s3://bucket?endpoint",
+	        "s3://bu/cket",
+	        "ftp://nope",
+	};
 	struct fx *fx = *state;
 	struct store_object o;
 	void *data;
 	size_t len, n;
+	const char *want;
+	char *url;
 
-	setenv("STORAGE_URL", "s3://bucket?endpoint=http://127.0.0.1:9&region=x", 1);
+	for (size_t i = 0; i < N(bad); i++) {
+		setenv("STORAGE_URL", bad[i], 1);
+		store_reset();
+		assert_int_equal(store_put("k.txt", "x", 1, NULL), -1);
+		assert_int_equal(store_get(fx->a, "k.txt", 10, &data, &len), -1);
+		assert_int_equal(store_head("k.txt", &o), -1);
+		assert_int_equal(store_delete("k.txt"), -1);
+		assert_null(store_list(fx->a, "", 10, &n));
+		assert_null(store_presign_get(fx->a, "k.txt", 60));
+		assert_null(store_public_url(fx->a, "k.txt"));
+	}
+
+	setenv("STORAGE_URL", "s3://media-1?endpoint=http%3A%2F%2F127.0.0.1%3A9000%2F&path_style=1",
+	       1);
 	store_reset();
-	assert_int_equal(store_put("k.txt", "x", 1, NULL), -1);
-	assert_int_equal(store_get(fx->a, "k.txt", 10, &data, &len), -1);
-	assert_int_equal(store_head("k.txt", &o), -1);
-	assert_int_equal(store_delete("k.txt"), -1);
-	assert_null(store_list(fx->a, "", 10, &n));
+	assert_string_equal(store_public_url(fx->a, "uploads/a b.png"),
+	                    "http://127.0.0.1:9000/media-1/uploads/a%20b.png");
+	assert_int_equal(store_file_open("uploads/a b.png", &o), -1);
+	assert_int_equal(errno, ENOTSUP);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
 	assert_null(store_presign_get(fx->a, "k.txt", 60));
-	assert_null(store_public_url(fx->a, "k.txt"));
-
-	setenv("STORAGE_URL", "ftp://nope", 1);
-	store_reset();
 	assert_int_equal(store_put("k.txt", "x", 1, NULL), -1);
+	assert_int_equal(errno, EACCES);
+
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+	setenv("STORAGE_URL", "s3://examplebucket?region=ap-guangzhou", 1);
+	store_reset();
+	url = store_presign_put(fx->a, "photos/o/1.jpg", 900);
+	assert_non_null(url);
+	want = "https://examplebucket.s3.ap-guangzhou.amazonaws.com/photos/o/1.jpg"
+	       "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F";
+	assert_memory_equal(url, want, strlen(want));
+	assert_non_null(strstr(url, "%2Fap-guangzhou%2Fs3%2Faws4_request&X-Amz-Date="));
+	assert_non_null(strstr(url, "&X-Amz-Expires=900&X-Amz-SignedHeaders=host&"));
+	assert_null(store_presign_get(fx->a, "photos/o/1.jpg", 604801));
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
 }
 
 int main(void)
@@ -484,7 +599,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bad_keys, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_s3_not_yet, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_put_object_and_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_symlink_escape, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_s3_config, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
