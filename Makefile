@@ -9,7 +9,7 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 CC ?= cc
 
-PKGS := libmicrohttpd libpq libcjson libcurl libcrypto libargon2 md4c-html
+PKGS := libmicrohttpd libpq libcjson libcurl libcrypto libargon2 md4c-html libturbojpeg libexif stb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -112,6 +112,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTSUPPORT) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TESTSUPPORT) $(LIB) $(LDLIBS) -lcmocka
+
+# The thumbnail benchmark (tests/bench/thumbs.py): the thumbnails function's
+# rendering path on one file, outside any runtime.
+$(BUILD)/bench/thumbbench: $(BUILD)/obj/tests/bench/thumbbench.o \
+		$(BUILD)/obj/functions/thumbnails/render.o $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
 $(BUILD)/fuzz/replay_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/replay.o $(LIB)
 	@mkdir -p $(@D)

@@ -61,6 +61,9 @@ def main():
     finally:
         subprocess.run([PG, "stop", pgdir])
         shutil.rmtree(tmp, ignore_errors=True)
+    thumbs = os.path.join(ROOT, "tests", "bench", "thumbs.py")
+    if os.path.exists(thumbs):
+        subprocess.run([sys.executable, thumbs, BUILD], check=False)
 
 
 def cold(env, tmp):
