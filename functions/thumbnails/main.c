@@ -157,15 +157,22 @@ static char *record_key(struct arena *a, const cJSON *rec)
 
 /* ---- the database ---- */
 
-static const char sql_find[] = "SELECT id, status FROM photos WHERE object_key = $1";
+/* An upload may differ a little from its declared size (as upload.c's
+ * complete allows); more is refused. */
+#define DECLARED_SLACK (64 * 1024)
+
+static const char sql_find[] =
+        "SELECT id, status, size_bytes FROM photos WHERE object_key = $1";
 
 static const char sql_processing[] =
         "UPDATE photos SET status = 'processing', failure_reason = NULL, updated_at = now() "
         "WHERE id = $1 AND status <> 'ready'";
 
+/* A failed photo keeps its row (the owner sees the reason and deletes it)
+ * but not its object: size 0, nothing stored, nothing counted in the quota. */
 static const char sql_failed[] =
-        "UPDATE photos SET status = 'failed', failure_reason = $2, updated_at = now() "
-        "WHERE id = $1 AND status <> 'ready'";
+        "UPDATE photos SET status = 'failed', failure_reason = $2, size_bytes = 0, "
+        "updated_at = now() WHERE id = $1 AND status <> 'ready'";
 
 static const char sql_ready[] =
         "UPDATE photos SET status = 'ready', failure_reason = NULL, "
@@ -174,13 +181,19 @@ static const char sql_ready[] =
         "color = $10, thumb_key = $11, display_key = $12, updated_at = now() "
         "WHERE id = $1";
 
-/* Marks the photo failed; OUT_FAILED, or OUT_RETRY when the database fails. */
-static enum outcome mark_failed(struct arena *a, const char *id, const char *reason)
+/* Marks the photo failed and removes its original (no orphan object);
+ * OUT_FAILED, or OUT_RETRY when the database fails. */
+static enum outcome mark_failed(struct arena *a, const char *id, const char *key,
+                                const char *reason)
 {
 	const char *p[2] = {id, reason};
 
 	log_info("thumbnails: photo %s failed: %s", id, reason);
-	return db_exec(a, sql_failed, 2, p) < 0 ? OUT_RETRY : OUT_FAILED;
+	if (db_exec(a, sql_failed, 2, p) < 0)
+		return OUT_RETRY;
+	if (store_delete(key) != 0)
+		log_error("thumbnails: orphan object %s of failed photo %s", key, id);
+	return OUT_FAILED;
 }
 
 /* "image is 20000x20000, over the 100 megapixel limit" */
@@ -248,6 +261,7 @@ static enum outcome process(struct arena *a, const char *key, const char **photo
 	struct img_info info;
 	const char *p[1] = {key};
 	const char *id, *status;
+	long long declared;
 	void *data = NULL;
 	size_t len = 0;
 	PGresult *r;
@@ -264,14 +278,24 @@ static enum outcome process(struct arena *a, const char *key, const char **photo
 		return OUT_RETRY;
 	}
 	if (PQntuples(r) == 0) {
-		*reason = "no photo has this object key";
+		/* The row is created before the upload URL exists: an original
+		 * without one belongs to a photo deleted meanwhile. */
+		*reason = "no photo has this object key (object removed)";
+		if (store_delete(key) != 0)
+			log_error("thumbnails: orphan object %s", key);
 		return OUT_SKIPPED;
 	}
 	id = PQgetvalue(r, 0, 0);
 	status = PQgetvalue(r, 0, 1);
+	declared = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
 	*photo_id = id;
 	if (strcmp(status, "ready") == 0)
 		return OUT_ALREADY;
+	if (strcmp(status, "failed") == 0) {
+		/* A late event for a photo already refused: it stays refused. */
+		*reason = "the photo failed already";
+		return OUT_SKIPPED;
+	}
 	p[0] = id;
 	if (db_exec(a, sql_processing, 1, p) < 0) {
 		*reason = "database error";
@@ -286,17 +310,25 @@ static enum outcome process(struct arena *a, const char *key, const char **photo
 			                       g_thumbs.max_upload);
 		else
 			return *reason = "storage error", OUT_RETRY;
-		return mark_failed(a, id, *reason);
+		return mark_failed(a, id, key, *reason);
 	}
 	if (len == 0)
-		return mark_failed(a, id, *reason = "the file is empty");
+		return mark_failed(a, id, key, *reason = "the file is empty");
+	/* The quota was checked against the declared size: a presigned PUT of
+	 * more than that (plus slack) is refused here. */
+	if (declared > 0 && (long long)len > declared + DECLARED_SLACK)
+		return mark_failed(a, id, key,
+		                   *reason = arena_printf(a,
+		                                          "the upload is %zu bytes, more than the "
+		                                          "%lld declared",
+		                                          len, declared));
 	if (img_sniff(data, len, &info) != 0) {
 		*reason = info.type == IMG_UNKNOWN ? "unsupported image type"
 		                                   : "the image header is truncated or corrupt";
-		return mark_failed(a, id, *reason);
+		return mark_failed(a, id, key, *reason);
 	}
 	if ((uint64_t)info.width * info.height > (uint64_t)g_thumbs.max_pixels)
-		return mark_failed(a, id, *reason = too_large(a, &info));
+		return mark_failed(a, id, key, *reason = too_large(a, &info));
 	if (info.type == IMG_JPEG)
 		img_exif_read(data, len, &ex);
 	else
@@ -304,7 +336,7 @@ static enum outcome process(struct arena *a, const char *key, const char **photo
 
 	if (thumbs_render(data, len, &info, ex.orientation, (uint64_t)g_thumbs.max_pixels, &out,
 	                  err, sizeof(err)) != 0)
-		return mark_failed(a, id, *reason = arena_strdup(a, err));
+		return mark_failed(a, id, key, *reason = arena_strdup(a, err));
 	rc = finish(a, id, &out, &ex, reason);
 	thumbs_out_release(&out);
 	return rc;

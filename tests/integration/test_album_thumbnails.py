@@ -346,7 +346,10 @@ def failed_case(name, data, ext, ctype, want_reason, env=None, exact=True):
               f"got {reason!r}, want {want_reason!r}")
     tap.check(f"{name}: no outputs", not os.path.exists(os.path.join(STORE, f"photos/t/{pid}.jpg"))
               and not os.path.exists(os.path.join(STORE, f"photos/d/{pid}.jpg")))
-    tap.check(f"{name}: original kept", os.path.exists(os.path.join(STORE, key)))
+    tap.check(f"{name}: original removed (no orphan object)",
+              not os.path.exists(os.path.join(STORE, key)))
+    tap.eq(f"{name}: size 0 (nothing counted in the quota)",
+           q(f"SELECT size_bytes FROM photos WHERE id = '{pid}'"), "0")
     return took
 
 
@@ -363,13 +366,32 @@ def test_bad_uploads():
                 "image is 4000x3000, over the 1 megapixel limit",
                 env=dict(ENV, THUMB_MAX_PIXELS="1000000"))
 
+    # A presigned PUT larger than declared (the quota saw the declared size).
+    pid, key = photo(BIG, "jpg", "image/jpeg")
+    q(f"UPDATE photos SET size_bytes = 1000 WHERE id = '{pid}'")
+    status, body, _ = run(s3_event(key))
+    r = row(pid) or {}
+    tap.check("larger than declared: failed, original removed",
+              status == 200 and r.get("status") == "failed"
+              and "more than the 1000 declared" in (r.get("failure_reason") or "")
+              and not os.path.exists(os.path.join(STORE, key)), (status, r))
+    # A late event for a photo already refused leaves it refused.
+    put_object(key, BIG, "image/jpeg")
+    status, body, _ = run(s3_event(key))
+    tap.check("a failed photo stays failed on a late event",
+              status == 200 and outcomes(body) == ["skipped"]
+              and (row(pid) or {}).get("status") == "failed", (status, body))
+
 
 def test_skipped():
     put_object("photos/t/whatever.jpg", BIG[:100], "image/jpeg")
     status, body, _ = run(s3_event("photos/t/whatever.jpg"))
     tap.eq("outside photos/o/: 200 skipped", (status, outcomes(body)), (200, ["skipped"]))
+    put_object("photos/o/NoSuchPhotoAAAAAAAAAAAA.jpg", b"\xff\xd8\xff orphan", "image/jpeg")
     status, body, _ = run(s3_event("photos/o/NoSuchPhotoAAAAAAAAAAAA.jpg"))
     tap.eq("unknown original: 200 skipped", (status, outcomes(body)), (200, ["skipped"]))
+    tap.check("unknown original: the orphan object is removed",
+              not os.path.exists(os.path.join(STORE, "photos/o/NoSuchPhotoAAAAAAAAAAAA.jpg")))
     ev = s3_event("photos/o/x.jpg")
     ev["Records"][0]["eventName"] = "ObjectRemoved:Delete"
     status, body, _ = run(ev)
