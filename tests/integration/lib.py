@@ -5,6 +5,8 @@ tap.done() at the end; tests/run counts the "ok" / "not ok" lines. The runner
 exports BIN_DIR, DATABASE_URL, TEST_PG_DIR, TEST_PG_PORT, TEST_TMP and
 PROJECT_ROOT.
 """
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -14,6 +16,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BIN_DIR = os.environ.get("BIN_DIR", "build/san/bin")
@@ -206,7 +209,8 @@ class Gateway(Server):
     """build/.../bin/gateway on a free port with template_text as its
     template.yaml (written to a fresh directory, returned as .dir). Functions
     are looked up in BIN_DIR, then the test fixtures (testfn). Extra
-    environment in env (e.g. GW_IDLE_SECONDS=1); args are added flags.
+    environment in env (e.g. GW_IDLE_SECONDS=1; it may replace STORAGE_URL,
+    file://<dir>/objects by default); args are added flags.
     bin_dir, when given, replaces that search list (e.g. PLAIN_FIXTURE_DIR)."""
 
     def __init__(self, template_text, env=None, args=None, static_dir=None, port=None,
@@ -222,9 +226,10 @@ class Gateway(Server):
             os.makedirs(static_dir, exist_ok=True)
         self.static_dir = static_dir
         self.events_file = os.path.join(self.dir, "events.jsonl")
-        genv = fn_env(GATEWAY_ADDR=f"127.0.0.1:{port}",
-                      STORAGE_URL="file://" + os.path.join(self.dir, "objects"),
-                      TEST_EVENTS_FILE=self.events_file, **(env or {}))
+        # env may replace these (e.g. an s3:// STORAGE_URL)
+        genv = fn_env(**dict({"GATEWAY_ADDR": f"127.0.0.1:{port}",
+                              "STORAGE_URL": "file://" + os.path.join(self.dir, "objects"),
+                              "TEST_EVENTS_FILE": self.events_file}, **(env or {})))
         cmd = [bin_path("gateway"), "--template", self.template,
                "--bin-dir", bin_dir or f"{BIN_DIR}:{FIXTURE_DIR}",
                "--static", static_dir] + (args or [])
@@ -517,3 +522,222 @@ def raw_request(port, data, timeout=10):
     out = recv_all(s)
     s.close()
     return out
+
+
+# ---- an S3-protocol server for the s3:// store: s3rver behind a SigV4 checker ----
+
+S3RVER = os.path.join(ROOT, "node_modules", "s3rver", "bin", "s3rver.js")
+S3RVER_KEY = S3RVER_SECRET = "S3RVER"  # s3rver's built-in account
+S3_REGION = "us-east-1"
+_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-connection"}
+
+
+def _s3q(s):
+    return urllib.parse.quote(s, safe="-_.~")
+
+
+def sigv4_key(secret, day, region, service="s3"):
+    """SigV4's signing key for secret on day (YYYYMMDD) in region."""
+    k = hmac.new(("AWS4" + secret).encode(), day.encode(), hashlib.sha256).digest()
+    for part in (region, service, "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    return k
+
+
+class SigV4Proxy:
+    """Checks each request's SigV4 signature (header and query-string forms,
+    payload hash, expiry, credential scope in region), answers 403
+    SignatureDoesNotMatch like S3 when it is wrong, and forwards what it
+    accepts to the S3 server on upstream_port. secrets maps access key ids to
+    secret keys. .seen holds (method, raw target, headers dict, auth kind
+    "header" / "query", session token) of accepted requests; .rejected counts
+    the 403s it gave."""
+
+    def __init__(self, upstream_port, secrets, region=S3_REGION):
+        self.upstream = upstream_port
+        self.secrets = secrets
+        self.region = region
+        self.seen = []
+        self.rejected = 0
+        proxy = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def handle_one(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                why = proxy.verify(self.command, self.path, self.headers, body)
+                if why:
+                    proxy.rejected += 1
+                    msg = (f"<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch"
+                           f"</Code><Message>{why}</Message></Error>").encode()
+                    self.send_response(403)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(msg)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(msg)
+                    return
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=30)
+                hdrs = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+                conn.request(self.command, self.path, body=body if n else None, headers=hdrs)
+                r = conn.getresponse()
+                data = r.read()
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in _HOP and k.lower() != "content-length":
+                        self.send_header(k, v)
+                length = r.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = handle_one
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+        self.httpd = Server(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def verify(self, method, target, headers, body):
+        """None when the request is well signed, else why not."""
+        path, _, raw_query = target.partition("?")
+        params = []
+        for part in raw_query.split("&") if raw_query else []:
+            k, _, v = part.partition("=")
+            params.append((urllib.parse.unquote(k), urllib.parse.unquote(v)))
+        qd = dict(params)
+        hdr = {k.lower(): v for k, v in headers.items()}
+        auth = hdr.get("authorization", "")
+        if "X-Amz-Signature" in qd:
+            kind = "query"
+            if auth:
+                return "two auth mechanisms"
+            if qd.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256":
+                return "bad algorithm"
+            cred, signed, given = qd["X-Amz-Credential"], qd["X-Amz-SignedHeaders"], \
+                qd["X-Amz-Signature"]
+            amzdate = qd.get("X-Amz-Date", "")
+            payload = "UNSIGNED-PAYLOAD"
+            params = [(k, v) for k, v in params if k != "X-Amz-Signature"]
+            try:
+                expires = int(qd["X-Amz-Expires"])
+                t0 = time.mktime(time.strptime(amzdate, "%Y%m%dT%H%M%SZ")) - time.timezone
+            except (KeyError, ValueError):
+                return "bad date or expiry"
+            if not 1 <= expires <= 604800 or time.time() > t0 + expires:
+                return "expired"
+            token = qd.get("X-Amz-Security-Token")
+        elif auth.startswith("AWS4-HMAC-SHA256 "):
+            kind = "header"
+            fields = dict(f.strip().split("=", 1) for f in auth[17:].split(","))
+            cred, signed, given = fields["Credential"], fields["SignedHeaders"], \
+                fields["Signature"]
+            amzdate = hdr.get("x-amz-date", "")
+            payload = hdr.get("x-amz-content-sha256", "")
+            if payload != hashlib.sha256(body).hexdigest():
+                return "x-amz-content-sha256 does not match the body"
+            if "x-amz-date" not in signed.split(";") or \
+                    "x-amz-content-sha256" not in signed.split(";"):
+                return "x-amz-date and x-amz-content-sha256 must be signed"
+            token = hdr.get("x-amz-security-token")
+            if token is not None and "x-amz-security-token" not in signed.split(";"):
+                return "the session token is not signed"
+        else:
+            return "no SigV4 authentication"
+        parts = cred.split("/")
+        if len(parts) != 5 or parts[2:] != [self.region, "s3", "aws4_request"] or \
+                parts[1] != amzdate[:8]:
+            return f"bad credential scope {cred}"
+        secret = self.secrets.get(parts[0])
+        if secret is None:
+            return "unknown access key"
+        if "host" not in signed.split(";"):
+            return "host is not signed"
+        canon_q = "&".join(sorted(f"{_s3q(k)}={_s3q(v)}" for k, v in params))
+        canon_h = "".join(f"{h}:{' '.join(hdr.get(h, '').split())}\n" for h in signed.split(";"))
+        creq = "\n".join([method, path, canon_q, canon_h, signed, payload])
+        sts = "\n".join(["AWS4-HMAC-SHA256", amzdate, "/".join(parts[1:]),
+                         hashlib.sha256(creq.encode()).hexdigest()])
+        want = hmac.new(sigv4_key(secret, parts[1], self.region), sts.encode(),
+                        hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(want, given):
+            return "signature mismatch"
+        self.seen.append((method, target, hdr, kind, token))
+        return None
+
+
+def _connects(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def start_s3rver(port, data_dir, buckets):
+    """node_modules' s3rver on 127.0.0.1:port keeping its objects in data_dir
+    (which must exist), with buckets created; its Popen, or None when it did
+    not start (its log is s3rver-<port>.log beside data_dir)."""
+    log = open(os.path.join(data_dir, "..", f"s3rver-{port}.log"), "w")
+    cmd = ["node", "--openssl-legacy-provider", S3RVER, "-d", data_dir, "-a", "127.0.0.1",
+           "-p", str(port), "--silent"]
+    for b in buckets:
+        cmd += ["--configure-bucket", b]
+    # s3rver makes its continuation tokens with DES, which Node 20's OpenSSL 3
+    # only has in the legacy provider (without it a truncated listing is a 500)
+    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    log.close()
+    ok = wait_until(lambda: _connects(port) or p.poll() is not None, timeout=30)
+    if not ok or p.poll() is not None:
+        reap(p)
+        return None
+    return p
+
+
+class S3:
+    """s3rver (3.7.1 speaks S3 but does not check signatures) with bucket,
+    behind a SigV4Proxy that does, both on free loopback ports; objects kept
+    under root/data. .endpoint is the proxy's URL (what STORAGE_URL's
+    endpoint= should name), .proxy the SigV4Proxy, .proc s3rver's Popen;
+    .url(extra) the path-style STORAGE_URL. Raises RuntimeError when s3rver
+    is missing or does not start. close() stops both."""
+
+    @staticmethod
+    def available():
+        import shutil
+        return os.path.exists(S3RVER) and shutil.which("node") is not None
+
+    def __init__(self, root, bucket, key=S3RVER_KEY, secret=S3RVER_SECRET):
+        self.root = root
+        self.bucket = bucket
+        self.data_dir = os.path.join(root, "data")
+        os.makedirs(self.data_dir, exist_ok=True)
+        if not self.available():
+            raise RuntimeError(f"missing {S3RVER} or node (deploy/local/bootstrap runs npm ci)")
+        self.s3rver_port = free_port()
+        self.proc = start_s3rver(self.s3rver_port, self.data_dir, [bucket])
+        if self.proc is None:
+            raise RuntimeError("s3rver did not start")
+        self.proxy = SigV4Proxy(self.s3rver_port, {key: secret})
+        self.endpoint = f"http://127.0.0.1:{self.proxy.port}"
+
+    def url(self, extra=""):
+        return f"s3://{self.bucket}?endpoint={self.endpoint}&path_style=1" + extra
+
+    def close(self):
+        self.proxy.close()
+        reap(self.proc)

@@ -3,7 +3,7 @@ through tests/fixtures/storetool.
 
 s3rver 3.7.1 (package.json) speaks the S3 protocol but does not check SigV4
 signatures (its authentication middleware only looks the access key up), so
-every request goes through SigV4Proxy below first: an independent SigV4
+every request goes through lib.SigV4Proxy first: an independent SigV4
 verifier (header and query-string forms, payload hash, expiry) that answers
 403 SignatureDoesNotMatch like S3 and forwards what it accepts to s3rver.
 Covered: put/get/head/delete/list, binary bodies, keys with spaces, unicode
@@ -11,192 +11,21 @@ and XML-escaped characters, pagination, missing keys, size caps, wrong and
 missing credentials, session tokens, and presigned PUT/GET URLs used with
 plain urllib (no Authorization header)."""
 import hashlib
-import hmac
-import http.client
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
 import lib  # noqa: E402
 from lib import tap  # noqa: E402
 
-AK, SK = "S3RVER", "S3RVER"  # s3rver's built-in account
+AK, SK = lib.S3RVER_KEY, lib.S3RVER_SECRET  # s3rver's built-in account
 BUCKET = "album-test"
-REGION = "us-east-1"
 TOOL = os.path.join(lib.FIXTURE_DIR, "storetool")
-S3RVER = os.path.join(lib.ROOT, "node_modules", "s3rver", "bin", "s3rver.js")
-HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-       "proxy-connection"}
-
-
-def q(s):
-    return urllib.parse.quote(s, safe="-_.~")
-
-
-def sign_key(secret, day, region, service="s3"):
-    k = hmac.new(("AWS4" + secret).encode(), day.encode(), hashlib.sha256).digest()
-    for part in (region, service, "aws4_request"):
-        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-    return k
-
-
-class SigV4Proxy:
-    """Checks each request's SigV4 signature, then forwards it to s3rver.
-    .seen holds (method, raw path, headers dict, auth kind) of accepted
-    requests; .rejected counts the 403s it gave."""
-
-    def __init__(self, upstream_port, secrets):
-        self.upstream = upstream_port
-        self.secrets = secrets
-        self.seen = []
-        self.rejected = 0
-        proxy = self
-
-        class H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def handle_one(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else b""
-                why = proxy.verify(self.command, self.path, self.headers, body)
-                if why:
-                    proxy.rejected += 1
-                    msg = (f"<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch"
-                           f"</Code><Message>{why}</Message></Error>").encode()
-                    self.send_response(403)
-                    self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(msg)))
-                    self.end_headers()
-                    if self.command != "HEAD":
-                        self.wfile.write(msg)
-                    return
-                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=30)
-                hdrs = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
-                conn.request(self.command, self.path, body=body if n else None, headers=hdrs)
-                r = conn.getresponse()
-                data = r.read()
-                self.send_response(r.status)
-                for k, v in r.getheaders():
-                    if k.lower() not in HOP and k.lower() != "content-length":
-                        self.send_header(k, v)
-                length = r.getheader("Content-Length") if self.command == "HEAD" else None
-                self.send_header("Content-Length", length or str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = handle_one
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def verify(self, method, target, headers, body):
-        """None when the request is well signed, else why not."""
-        path, _, raw_query = target.partition("?")
-        params = []
-        for part in raw_query.split("&") if raw_query else []:
-            k, _, v = part.partition("=")
-            params.append((urllib.parse.unquote(k), urllib.parse.unquote(v)))
-        qd = dict(params)
-        hdr = {k.lower(): v for k, v in headers.items()}
-        auth = hdr.get("authorization", "")
-        if "X-Amz-Signature" in qd:
-            kind = "query"
-            if auth:
-                return "two auth mechanisms"
-            if qd.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256":
-                return "bad algorithm"
-            cred, signed, given = qd["X-Amz-Credential"], qd["X-Amz-SignedHeaders"], \
-                qd["X-Amz-Signature"]
-            amzdate = qd.get("X-Amz-Date", "")
-            payload = "UNSIGNED-PAYLOAD"
-            params = [(k, v) for k, v in params if k != "X-Amz-Signature"]
-            try:
-                expires = int(qd["X-Amz-Expires"])
-                t0 = time.mktime(time.strptime(amzdate, "%Y%m%dT%H%M%SZ")) - time.timezone
-            except (KeyError, ValueError):
-                return "bad date or expiry"
-            if not 1 <= expires <= 604800 or time.time() > t0 + expires:
-                return "expired"
-            token = qd.get("X-Amz-Security-Token")
-        elif auth.startswith("AWS4-HMAC-SHA256 "):
-            kind = "header"
-            fields = dict(f.strip().split("=", 1) for f in auth[17:].split(","))
-            cred, signed, given = fields["Credential"], fields["SignedHeaders"], \
-                fields["Signature"]
-            amzdate = hdr.get("x-amz-date", "")
-            payload = hdr.get("x-amz-content-sha256", "")
-            if payload != hashlib.sha256(body).hexdigest():
-                return "x-amz-content-sha256 does not match the body"
-            if "x-amz-date" not in signed.split(";") or \
-                    "x-amz-content-sha256" not in signed.split(";"):
-                return "x-amz-date and x-amz-content-sha256 must be signed"
-            token = hdr.get("x-amz-security-token")
-            if token is not None and "x-amz-security-token" not in signed.split(";"):
-                return "the session token is not signed"
-        else:
-            return "no SigV4 authentication"
-        parts = cred.split("/")
-        if len(parts) != 5 or parts[2:] != [REGION, "s3", "aws4_request"] or \
-                parts[1] != amzdate[:8]:
-            return f"bad credential scope {cred}"
-        secret = self.secrets.get(parts[0])
-        if secret is None:
-            return "unknown access key"
-        if "host" not in signed.split(";"):
-            return "host is not signed"
-        canon_q = "&".join(sorted(f"{q(k)}={q(v)}" for k, v in params))
-        canon_h = "".join(f"{h}:{' '.join(hdr.get(h, '').split())}\n" for h in signed.split(";"))
-        creq = "\n".join([method, path, canon_q, canon_h, signed, payload])
-        sts = "\n".join(["AWS4-HMAC-SHA256", amzdate, "/".join(parts[1:]),
-                         hashlib.sha256(creq.encode()).hexdigest()])
-        want = hmac.new(sign_key(secret, parts[1], REGION), sts.encode(),
-                        hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(want, given):
-            return "signature mismatch"
-        self.seen.append((method, target, hdr, kind, token))
-        return None
-
-
-def start_s3rver(port, data_dir):
-    log = open(os.path.join(data_dir, "..", f"s3rver-{port}.log"), "w")
-    # s3rver makes its continuation tokens with DES, which Node 20's OpenSSL 3
-    # only has in the legacy provider (without it a truncated listing is a 500)
-    p = subprocess.Popen(["node", "--openssl-legacy-provider", S3RVER, "-d", data_dir, "-a", "127.0.0.1", "-p", str(port),
-                          "--configure-bucket", BUCKET, "--silent"],
-                         stdout=log, stderr=subprocess.STDOUT, cwd=lib.ROOT)
-    log.close()
-    ok = lib.wait_until(lambda: _connects(port) or p.poll() is not None, timeout=30)
-    if not ok or p.poll() is not None:
-        lib.reap(p)
-        return None
-    return p
-
-
-def _connects(port):
-    import socket
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 class Store:
@@ -225,29 +54,27 @@ class Store:
 
 
 def main():
-    if not os.path.exists(S3RVER) or shutil.which("node") is None:
+    if not lib.S3.available():
         tap.check("s3rver is installed (deploy/local/bootstrap runs npm ci)", False,
-                  f"missing {S3RVER} or node")
+                  f"missing {lib.S3RVER} or node")
         tap.done()
     if not tap.check("storetool fixture built", os.path.exists(TOOL), TOOL):
         tap.done()
     root = os.path.join(lib.TMP, f"s3-{os.getpid()}")
-    os.makedirs(os.path.join(root, "data"), exist_ok=True)
-    port = lib.free_port()
-    srv = start_s3rver(port, os.path.join(root, "data"))
-    if not tap.check("s3rver starts", srv is not None):
+    try:
+        s3 = lib.S3(root, BUCKET, AK, SK)
+    except RuntimeError as e:
+        tap.check("s3rver starts", False, str(e))
         tap.done()
-    proxy = SigV4Proxy(port, {AK: SK})
-    endpoint = f"http://127.0.0.1:{proxy.port}"
-    url = f"s3://{BUCKET}?endpoint={endpoint}&path_style=1&max_keys=2"
-    st = Store(url)
+    tap.check("s3rver starts", True)
+    proxy, endpoint = s3.proxy, s3.endpoint
+    st = Store(s3.url("&max_keys=2"))
     try:
         for t in (round_trip, binary_and_keys, missing, listing, caps, credentials,
                   presigned, urls):
             tap.run(lambda t=t: t(st, proxy, endpoint))
     finally:
-        proxy.close()
-        lib.reap(srv)
+        s3.close()
         shutil.rmtree(root, ignore_errors=True)
     tap.done()
 

@@ -605,11 +605,19 @@ static bool env_has(char **env, size_t n, const char *name)
 
 /* The worker environment (gateway.md): fixed variables, then the template's
  * (Globals first, the function's last; intrinsics take the gateway's value),
- * then the gateway's secrets and URLs unless the template set them. */
+ * then the gateway's secrets and URLs unless the template set them. The
+ * gateway's AWS credentials pass through, as Lambda gives a function its
+ * role's: an s3:// STORAGE_URL needs them in the workers. */
 static int fn_build_env(struct fnpool *fp)
 {
-	static const char *const pass[] = {"PATH", "LANG", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-	                                   "LSAN_OPTIONS"};
+	static const char *const pass[] = {"PATH",
+	                                   "LANG",
+	                                   "ASAN_OPTIONS",
+	                                   "UBSAN_OPTIONS",
+	                                   "LSAN_OPTIONS",
+	                                   "AWS_ACCESS_KEY_ID",
+	                                   "AWS_SECRET_ACCESS_KEY",
+	                                   "AWS_SESSION_TOKEN"};
 	static const char *const always[] = {"DATABASE_URL", "APP_SECRET", "STORAGE_URL",
 	                                     "LOG_LEVEL"};
 	const struct tpl_function *f = fp->f;
