@@ -164,6 +164,28 @@ int album_purge_objects(const char *object_key, const char *thumb_key, const cha
 	return rc;
 }
 
+/* Each row's keys to album_purge_objects; counts the rows that failed. */
+int album_purge_rows(const PGresult *r)
+{
+	int failed = 0;
+
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *k[3];
+
+		for (int c = 0; c < 3; c++)
+			k[c] = PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
+		if (album_purge_objects(k[0], k[1], k[2]) != 0)
+			failed++;
+	}
+	return failed;
+}
+
+/* me->id in decimal. */
+const char *album_owner(struct arena *a, const struct auth_user *me)
+{
+	return arena_printf(a, "%" PRId64, me->id);
+}
+
 /* ---- helpers ---- */
 
 /* s without surrounding ASCII white space (arena); NULL when that leaves
@@ -184,11 +206,6 @@ static const char *album_name_clean(struct arena *a, const char *s)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return NULL;
 	return arena_strndup(a, s, n);
-}
-
-static const char *album_user_id(struct arena *a, const struct auth_user *me)
-{
-	return arena_printf(a, "%" PRId64, me->id);
 }
 
 static int album_not_found(struct res *res)
@@ -379,7 +396,7 @@ int albums_list(struct req *req, struct res *res)
 		return res_error(res, 400, "invalid_cursor",
 		                 "the cursor is malformed or was not issued for this list",
 		                 "cursor");
-	params[0] = album_user_id(req->arena, &me);
+	params[0] = album_owner(req->arena, &me);
 	/* One row more than asked tells whether another page exists. */
 	params[1] = arena_printf(req->arena, "%" PRIu64, limit + 1);
 	r = db_query(req->arena, *s->sql, s->tag == 'o' ? 5 : 4, params);
@@ -478,7 +495,7 @@ int albums_create(struct req *req, struct res *res)
 	if (id == NULL)
 		return res_error(res, 500, "internal", "cannot make an id", NULL);
 	params[0] = id;
-	params[1] = album_user_id(req->arena, &me);
+	params[1] = album_owner(req->arena, &me);
 	params[2] = in.name;
 	params[3] = in.description != NULL ? in.description : "";
 	params[4] = in.sort_order != NULL ? in.sort_order : "0";
@@ -500,7 +517,7 @@ int albums_get(struct req *req, struct res *res)
 		return res->status;
 	if (!album_id_valid(id))
 		return album_not_found(res);
-	return album_view(req, res, album_user_id(req->arena, &me), id, 200);
+	return album_view(req, res, album_owner(req->arena, &me), id, 200);
 }
 
 /* PUT /api/albums/{id}: the fields present change. A cover must be a ready
@@ -521,7 +538,7 @@ int albums_update(struct req *req, struct res *res)
 		return album_not_found(res);
 	if (album_input_read(req, res, false, &in) != 0)
 		return res->status;
-	owner = album_user_id(req->arena, &me);
+	owner = album_owner(req->arena, &me);
 	if (db_begin() != 0)
 		return db_fail(res);
 	params[0] = id;
@@ -600,7 +617,7 @@ int albums_delete(struct req *req, struct res *res)
 	if (!album_id_valid(id))
 		return album_not_found(res);
 	params[0] = id;
-	params[1] = album_user_id(req->arena, &me);
+	params[1] = album_owner(req->arena, &me);
 	if (db_begin() != 0)
 		return db_fail(res);
 	/* The lock keeps uploads from adding a photo whose keys we would miss. */
@@ -623,14 +640,7 @@ int albums_delete(struct req *req, struct res *res)
 	}
 	if (db_commit() != 0)
 		goto db_error;
-	for (int i = 0; i < PQntuples(keys); i++) {
-		const char *k[3];
-
-		for (int c = 0; c < 3; c++)
-			k[c] = PQgetisnull(keys, i, c) ? NULL : PQgetvalue(keys, i, c);
-		if (album_purge_objects(k[0], k[1], k[2]) != 0)
-			failed++;
-	}
+	failed = album_purge_rows(keys);
 	if (failed > 0)
 		log_warn("album %s deleted; objects of %d photos were left behind", id, failed);
 	rc = res_empty(res, 204);

@@ -24,6 +24,8 @@
 #include "fn.h"
 
 struct arena;
+struct auth_user;
+struct pg_result;
 
 /* albums.c */
 int albums_list(struct req *req, struct res *res);
@@ -91,5 +93,11 @@ int album_id_valid(const char *s);
 /* Deletes every object of a photo (original, thumbnail, display size):
  * store_delete of each non-NULL key. 0, or -1 when one failed (logged). */
 int album_purge_objects(const char *object_key, const char *thumb_key, const char *display_key);
+/* album_purge_objects for every row of r (columns 0..2: object, thumb,
+ * display key, NULL when null); the number of rows whose objects were not
+ * all deleted. */
+int album_purge_rows(const struct pg_result *r);
+/* The caller's user id as the decimal text queries bind (arena). */
+const char *album_owner(struct arena *a, const struct auth_user *me);
 
 #endif

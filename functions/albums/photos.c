@@ -70,11 +70,6 @@ static const char *const SQL_PURGE_OLD;
 
 /* ---- helpers ---- */
 
-static const char *photo_owner(struct arena *a, const struct auth_user *me)
-{
-	return arena_printf(a, "%" PRId64, me->id);
-}
-
 static int photo_not_found(struct res *res)
 {
 	return res_error(res, 404, "not_found", "no such photo", NULL);
@@ -228,7 +223,7 @@ int photos_list(struct req *req, struct res *res)
 	if (!album_id_valid(id))
 		return res_error(res, 404, "not_found", "no such album", NULL);
 	params[0] = id;
-	params[1] = photo_owner(req->arena, &me);
+	params[1] = album_owner(req->arena, &me);
 	r = db_query(req->arena, SQL_ALBUM_OWNED, 2, params);
 	if (r == NULL)
 		return db_fail(res);
@@ -246,7 +241,7 @@ int trash_list(struct req *req, struct res *res)
 
 	if (auth_require_user(req, res, &me) != 0)
 		return res->status;
-	return photo_page(req, res, SQL_TRASH, 't', photo_owner(req->arena, &me));
+	return photo_page(req, res, SQL_TRASH, 't', album_owner(req->arena, &me));
 }
 
 /* GET /api/photos/{id}: one photo with EXIF and the original's URL. */
@@ -259,7 +254,7 @@ int photos_get(struct req *req, struct res *res)
 		return res->status;
 	if (!album_id_valid(id))
 		return photo_not_found(res);
-	return photo_view(req, res, photo_owner(req->arena, &me), id, 200);
+	return photo_view(req, res, album_owner(req->arena, &me), id, 200);
 }
 
 /* ---- edit ---- */
@@ -429,7 +424,7 @@ int photos_update(struct req *req, struct res *res)
 	if (description == NULL && tags == NULL && album == NULL)
 		return res_error(res, 422, "validation_failed",
 		                 "send description, tags or album_id to change", NULL);
-	owner = photo_owner(req->arena, &me);
+	owner = album_owner(req->arena, &me);
 	if (album != NULL && !album_id_valid(album))
 		return res_error(res, 404, "not_found", "no such album", "album_id");
 
@@ -485,8 +480,9 @@ out:
 
 /* ---- trash and purge ---- */
 
-/* DELETE /api/photos/{id}: to the trash; 204, again 204 when already there. */
-int photos_delete(struct req *req, struct res *res)
+/* Runs sql ($1 id, $2 owner) on the caller's photo id: 204, or 404 with
+ * missing when no row changed. */
+static int photo_trash_set(struct req *req, struct res *res, const char *sql, const char *missing)
 {
 	struct auth_user me;
 	const char *id = req_param(req, "id");
@@ -498,53 +494,26 @@ int photos_delete(struct req *req, struct res *res)
 	if (!album_id_valid(id))
 		return photo_not_found(res);
 	params[0] = id;
-	params[1] = photo_owner(req->arena, &me);
-	n = db_exec(req->arena, SQL_TRASH_ONE, 2, params);
+	params[1] = album_owner(req->arena, &me);
+	n = db_exec(req->arena, sql, 2, params);
 	if (n < 0)
 		return db_fail(res);
 	if (n == 0)
-		return photo_not_found(res);
+		return res_error(res, 404, "not_found", missing, NULL);
 	return res_empty(res, 204);
+}
+
+/* DELETE /api/photos/{id}: to the trash; 204, again 204 when already there. */
+int photos_delete(struct req *req, struct res *res)
+{
+	return photo_trash_set(req, res, SQL_TRASH_ONE, "no such photo");
 }
 
 /* POST /api/photos/{id}/restore: out of the trash; 204, 404 when the
  * caller has no such photo in the trash. */
 int photos_restore(struct req *req, struct res *res)
 {
-	struct auth_user me;
-	const char *id = req_param(req, "id");
-	const char *params[2];
-	long n;
-
-	if (auth_require_user(req, res, &me) != 0)
-		return res->status;
-	if (!album_id_valid(id))
-		return photo_not_found(res);
-	params[0] = id;
-	params[1] = photo_owner(req->arena, &me);
-	n = db_exec(req->arena, SQL_RESTORE, 2, params);
-	if (n < 0)
-		return db_fail(res);
-	if (n == 0)
-		return res_error(res, 404, "not_found", "no such photo in the trash", NULL);
-	return res_empty(res, 204);
-}
-
-/* album_purge_objects for every row of r (object, thumb, display keys);
- * the number of photos whose objects were not all deleted. */
-static int photo_purge_rows(const PGresult *r)
-{
-	int failed = 0;
-
-	for (int i = 0; i < PQntuples(r); i++) {
-		const char *k[3];
-
-		for (int c = 0; c < 3; c++)
-			k[c] = PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
-		if (album_purge_objects(k[0], k[1], k[2]) != 0)
-			failed++;
-	}
-	return failed;
+	return photo_trash_set(req, res, SQL_RESTORE, "no such photo in the trash");
 }
 
 /* POST /api/photos/{id}/purge: the row, then every object; 204. */
@@ -560,13 +529,13 @@ int photos_purge(struct req *req, struct res *res)
 	if (!album_id_valid(id))
 		return photo_not_found(res);
 	params[0] = id;
-	params[1] = photo_owner(req->arena, &me);
+	params[1] = album_owner(req->arena, &me);
 	r = db_query(req->arena, SQL_PURGE, 2, params);
 	if (r == NULL)
 		return db_fail(res);
 	if (PQntuples(r) != 1)
 		return photo_not_found(res);
-	photo_purge_rows(r);
+	album_purge_rows(r);
 	return res_empty(res, 204);
 }
 
@@ -601,7 +570,7 @@ int trash_purge_scheduled(struct req *req, struct res *res)
 		if (r == NULL)
 			return db_fail(res);
 		purged += PQntuples(r);
-		failures += photo_purge_rows(r);
+		failures += album_purge_rows(r);
 		batches++;
 		if (PQntuples(r) < PURGE_BATCH)
 			break;

@@ -29,7 +29,6 @@
 #include "arena.h"
 #include "auth.h"
 #include "config.h"
-#include "crypto.h"
 #include "cursor.h"
 #include "db.h"
 #include "json.h"
@@ -278,34 +277,6 @@ static char *like_pattern(struct arena *a, const char *s)
 	return out;
 }
 
-/* ---- cursors ---- */
-
-/* 16 hex digits naming the filters, so a cursor only continues its own search. */
-static char *search_fingerprint(struct arena *a, const char *filters)
-{
-	unsigned char h[32];
-
-	crypto_sha256(filters, strlen(filters), h);
-	return crypto_hex(a, h, 8);
-}
-
-/* Cursor payload "<fingerprint>,<offset>" -> offset, or -1. */
-static long search_cursor_offset(struct arena *a, const char *cursor, const char *fp)
-{
-	const char *p = cursor_decode(a, cursor);
-	size_t fl = strlen(fp);
-	char *end;
-	long off;
-
-	if (p == NULL || strncmp(p, fp, fl) != 0 || p[fl] != ',' || p[fl + 1] < '0' ||
-	    p[fl + 1] > '9')
-		return -1;
-	off = strtol(p + fl + 1, &end, 10);
-	if (*end != '\0' || off < 0 || off > SEARCH_OFFSET_MAX)
-		return -1;
-	return off;
-}
-
 /* ---- output ---- */
 
 /* Row i as an item: the row's columns, with thumb_key / display_key turned
@@ -424,13 +395,13 @@ int photos_search(struct req *req, struct res *res)
 	if (req_query_u64(req, res, "limit", SEARCH_LIMIT_DEFAULT, 1, SEARCH_LIMIT_MAX, &limit))
 		return res->status;
 	/* The filters as searched, each field in its own slot. */
-	fp = search_fingerprint(
+	fp = cursor_fingerprint(
 	        req->arena,
 	        arena_printf(req->arena, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", f.q ? f.q : "",
 	                     f.tag ? f.tag : "", f.from ? f.from : "", f.to ? f.to : "",
 	                     f.to_before ? f.to_before : "", f.color ? f.color : ""));
 	if (cursor) {
-		offset = search_cursor_offset(req->arena, cursor, fp);
+		offset = cursor_offset_decode(req->arena, cursor, fp, SEARCH_OFFSET_MAX);
 		if (offset < 0)
 			return res_error(res, 400, "invalid_cursor",
 			                 "the cursor is malformed, expired or from another search",
@@ -468,13 +439,11 @@ int photos_search(struct req *req, struct res *res)
 			cJSON_DeleteItemFromObject(item, "rank");
 		cJSON_AddItemToArray(items, item);
 	}
-	if ((uint64_t)rows > limit && offset + (long)limit <= SEARCH_OFFSET_MAX) {
-		char *payload = arena_printf(req->arena, "%s,%ld", fp, offset + (long)limit);
-
-		cJSON_AddStringToObject(root, "next_cursor", cursor_encode(req->arena, payload));
-	} else {
+	if ((uint64_t)rows > limit && offset + (long)limit <= SEARCH_OFFSET_MAX)
+		cJSON_AddStringToObject(root, "next_cursor",
+		                        cursor_offset_encode(req->arena, fp, offset + (long)limit));
+	else
 		cJSON_AddNullToObject(root, "next_cursor");
-	}
 	return res_json(res, 200, root);
 }
 

@@ -206,7 +206,7 @@ int shares_create(struct req *req, struct res *res)
 		if (phash == NULL)
 			return res_error(res, 500, "internal_error", "internal error", NULL);
 	}
-	owner = arena_printf(req->arena, "%" PRId64, me.id);
+	owner = album_owner(req->arena, &me);
 	snprintf(expires, sizeof(expires), "%" PRId64, expires_in);
 	p[0] = id;
 	p[1] = owner;
@@ -248,7 +248,7 @@ int shares_list(struct req *req, struct res *res)
 		return res->status;
 	if (share_page_args(req, res, &limit, &ts, &after))
 		return res->status;
-	owner = arena_printf(req->arena, "%" PRId64, me.id);
+	owner = album_owner(req->arena, &me);
 	snprintf(lim, sizeof(lim), "%" PRIu64, limit + 1);
 	p[0] = owner;
 	p[1] = lim;
@@ -287,7 +287,7 @@ int shares_delete(struct req *req, struct res *res)
 	if (!album_id_valid(id))
 		return share_not_found(res, "share");
 	p[0] = id;
-	p[1] = arena_printf(req->arena, "%" PRId64, me.id);
+	p[1] = album_owner(req->arena, &me);
 	n = db_exec(req->arena, SQL_REVOKE, 2, p);
 	if (n < 0)
 		return db_fail(res);

@@ -53,6 +53,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "imgtype.h"
 #include "invoke.h"
 #include "json.h"
 #include "log.h"
@@ -109,51 +110,7 @@ int album_upload_init(void)
 	return 0;
 }
 
-/* ---- image types ---- */
-
-struct image_type {
-	const char *mime, *ext;
-};
-
-static const struct image_type IMAGE_JPEG = {"image/jpeg", "jpg"};
-static const struct image_type IMAGE_PNG = {"image/png", "png"};
-static const struct image_type IMAGE_GIF = {"image/gif", "gif"};
-static const struct image_type IMAGE_WEBP = {"image/webp", "webp"};
-
-/* The image type the bytes start with, NULL when none we take. */
-static const struct image_type *image_sniff(const unsigned char *p, size_t n)
-{
-	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
-		return &IMAGE_JPEG;
-	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return &IMAGE_PNG;
-	if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
-		return &IMAGE_GIF;
-	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
-		return &IMAGE_WEBP;
-	return NULL;
-}
-
-/* The image type a (lower-cased) media type names, NULL when not ours. */
-static const struct image_type *image_declared(const char *mt)
-{
-	if (strcmp(mt, "image/jpeg") == 0 || strcmp(mt, "image/jpg") == 0)
-		return &IMAGE_JPEG;
-	if (strcmp(mt, "image/png") == 0)
-		return &IMAGE_PNG;
-	if (strcmp(mt, "image/gif") == 0)
-		return &IMAGE_GIF;
-	if (strcmp(mt, "image/webp") == 0)
-		return &IMAGE_WEBP;
-	return NULL;
-}
-
 /* ---- helpers ---- */
-
-static const char *upload_user_id(struct arena *a, const struct auth_user *me)
-{
-	return arena_printf(a, "%" PRId64, me->id);
-}
 
 static int upload_not_found(struct res *res, const char *what)
 {
@@ -428,7 +385,7 @@ int photos_create(struct req *req, struct res *res)
 {
 	struct auth_user me;
 	const char *album = req_param(req, "id"), *ctype, *url;
-	const struct image_type *type;
+	enum img_type type;
 	const cJSON *body;
 	struct new_photo np = {0};
 	int64_t size;
@@ -443,8 +400,8 @@ int photos_create(struct req *req, struct res *res)
 		return upload_not_found(res, "album");
 	if (json_body(req, res, &body) || json_str(res, body, "content_type", true, 1, 100, &ctype))
 		return res->status;
-	type = image_declared(ctype);
-	if (type == NULL)
+	type = imgtype_declared(ctype);
+	if (type == IMG_UNKNOWN)
 		return res_error(
 		        res, 422, "validation_failed",
 		        "content_type must be image/jpeg, image/png, image/webp or image/gif",
@@ -457,13 +414,13 @@ int photos_create(struct req *req, struct res *res)
 	if (upload_meta(res, body, &np.desc, &np.tags))
 		return res->status;
 
-	np.owner = upload_user_id(req->arena, &me);
+	np.owner = album_owner(req->arena, &me);
 	np.album = album;
 	np.id = album_new_id(req->arena);
 	if (np.id == NULL)
 		return upload_internal(res);
-	np.key = arena_printf(req->arena, "photos/o/%s.%s", np.id, type->ext);
-	np.mime = type->mime;
+	np.key = arena_printf(req->arena, "photos/o/%s.%s", np.id, imgtype_ext(type));
+	np.mime = imgtype_mime(type);
 	np.size = size;
 	np.status = "uploading";
 	url = store_presign_put(req->arena, np.key, UPLOAD_PUT_TTL_S);
@@ -488,14 +445,14 @@ int photos_create(struct req *req, struct res *res)
 	    strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		expires[0] = '\0';
 	log_info("user %" PRId64 " created photo %s (%s, %" PRId64 " bytes declared)", me.id, np.id,
-	         type->mime, size);
+	         imgtype_mime(type), size);
 	root = cJSON_CreateObject();
 	cJSON_AddItemToObject(root, "photo", photo);
 	up = cJSON_AddObjectToObject(root, "upload");
 	cJSON_AddStringToObject(up, "url", url);
 	cJSON_AddStringToObject(up, "method", "PUT");
 	hdrs = cJSON_AddObjectToObject(up, "headers");
-	cJSON_AddStringToObject(hdrs, "Content-Type", type->mime);
+	cJSON_AddStringToObject(hdrs, "Content-Type", imgtype_mime(type));
 	cJSON_AddStringToObject(up, "expires_at", expires);
 	res_header_set(res, "Location", arena_printf(req->arena, "/api/photos/%s", np.id));
 	return res_json(res, 201, root);
@@ -542,7 +499,7 @@ int photos_complete(struct req *req, struct res *res)
 		return res->status;
 	if (!album_id_valid(id))
 		return upload_not_found(res, "photo");
-	owner = upload_user_id(req->arena, &me);
+	owner = album_owner(req->arena, &me);
 	p[0] = id;
 	p[1] = owner;
 	r = db_query(req->arena, SQL_PHOTO_STATE, 2, p);
@@ -609,9 +566,9 @@ static int upload_bad_type(struct res *res, const char *why)
 /* The direct upload's image (raw body or multipart "file") and, from a
  * multipart form, its "description". 0, or -1 with res filled. */
 static int upload_direct_read(struct req *req, struct res *res, struct multipart_part *part,
-                              const struct image_type **type, const char **desc)
+                              enum img_type *type, const char **desc)
 {
-	const struct image_type *declared = NULL;
+	enum img_type declared = IMG_UNKNOWN;
 	const char *header = req_header(req, "content-type"), *params;
 	size_t max = album_cfg()->direct_max;
 	char *mt;
@@ -645,8 +602,8 @@ static int upload_direct_read(struct req *req, struct res *res, struct multipart
 			       -1;
 		/* a part without a type, or a generic one, is judged by its bytes */
 		if (part->ctype != NULL && strcmp(part->ctype, "application/octet-stream") != 0) {
-			declared = image_declared(part->ctype);
-			if (declared == NULL)
+			declared = imgtype_declared(part->ctype);
+			if (declared == IMG_UNKNOWN)
 				return upload_bad_type(res,
 				                       "the file is not a supported image type"),
 				       -1;
@@ -664,8 +621,8 @@ static int upload_direct_read(struct req *req, struct res *res, struct multipart
 			*desc = d;
 		}
 	} else {
-		declared = image_declared(mt);
-		if (declared == NULL)
+		declared = imgtype_declared(mt);
+		if (declared == IMG_UNKNOWN)
 			return upload_bad_type(res,
 			                       "only JPEG, PNG, GIF and WebP images are accepted"),
 			       -1;
@@ -676,10 +633,10 @@ static int upload_direct_read(struct req *req, struct res *res, struct multipart
 		return upload_too_large(res), -1;
 	if (part->len == 0)
 		return res_error(res, 422, "validation_failed", "the file is empty", "file"), -1;
-	*type = image_sniff(part->data, part->len);
-	if (*type == NULL)
+	*type = imgtype_sniff(part->data, part->len);
+	if (*type == IMG_UNKNOWN)
 		return upload_bad_type(res, "the file is not a JPEG, PNG, GIF or WebP image"), -1;
-	if (declared != NULL && declared != *type)
+	if (declared != IMG_UNKNOWN && declared != *type)
 		return upload_bad_type(res, "the file's content does not match its declared type"),
 		       -1;
 	return 0;
@@ -691,7 +648,7 @@ int photos_upload_direct(struct req *req, struct res *res)
 {
 	struct auth_user me;
 	struct multipart_part part = {0};
-	const struct image_type *type;
+	enum img_type type;
 	const char *album = req_param(req, "id");
 	struct new_photo np = {0};
 	enum start_result sr;
@@ -703,13 +660,13 @@ int photos_upload_direct(struct req *req, struct res *res)
 	if (upload_direct_read(req, res, &part, &type, &np.desc))
 		return res->status;
 
-	np.owner = upload_user_id(req->arena, &me);
+	np.owner = album_owner(req->arena, &me);
 	np.album = album;
 	np.id = album_new_id(req->arena);
 	if (np.id == NULL)
 		return upload_internal(res);
-	np.key = arena_printf(req->arena, "photos/o/%s.%s", np.id, type->ext);
-	np.mime = type->mime;
+	np.key = arena_printf(req->arena, "photos/o/%s.%s", np.id, imgtype_ext(type));
+	np.mime = imgtype_mime(type);
 	np.size = (long long)part.len;
 	np.status = "uploading";
 
@@ -720,7 +677,7 @@ int photos_upload_direct(struct req *req, struct res *res)
 		db_rollback();
 		return res->status;
 	}
-	if (store_put(np.key, part.data, part.len, type->mime) != 0) {
+	if (store_put(np.key, part.data, part.len, imgtype_mime(type)) != 0) {
 		db_rollback();
 		store_delete(np.key); /* a partial object, if the backend left one */
 		return upload_storage_failed(res);

@@ -970,25 +970,6 @@ out:
 
 /* ---- handlers ---- */
 
-/* Cursor payload "<updated_at epoch microseconds>,<id>". 0 / -1. */
-static int admin_cursor_parse(struct arena *a, const char *cursor, long long *us, long long *id)
-{
-	const char *p = cursor_decode(a, cursor);
-	char *end;
-
-	if (!p || !((*p >= '0' && *p <= '9') || *p == '-'))
-		return -1;
-	errno = 0;
-	*us = strtoll(p, &end, 10);
-	if (errno || end == p || *end != ',' || !(end[1] >= '0' && end[1] <= '9'))
-		return -1;
-	p = end + 1;
-	*id = strtoll(p, &end, 10);
-	if (errno || *end || *id < 1)
-		return -1;
-	return 0;
-}
-
 /* Every article whatever its status, most recently edited first:
  * ?status=draft|published|scheduled, ?limit=1..100 (20), ?cursor=. */
 int admin_articles_list(struct req *req, struct res *res)
@@ -1014,7 +995,8 @@ int admin_articles_list(struct req *req, struct res *res)
 	if (cursor) {
 		long long us, id;
 
-		if (admin_cursor_parse(req->arena, cursor, &us, &id))
+		/* payload "<updated_at epoch microseconds>,<id>" */
+		if (cursor_keyset_decode(req->arena, cursor, NULL, &us, &id))
 			return res_error(res, 400, "invalid_cursor",
 			                 "the cursor is malformed or was not issued by this server",
 			                 "cursor");
@@ -1039,10 +1021,10 @@ int admin_articles_list(struct req *req, struct res *res)
 	if ((uint64_t)rows > limit) {
 		int last = (int)limit - 1;
 		int col = PQfnumber(r, "page_us");
-		char *payload = arena_printf(req->arena, "%s,%s", PQgetvalue(r, last, col),
-		                             PQgetvalue(r, last, 0));
 
-		cJSON_AddStringToObject(root, "next_cursor", cursor_encode(req->arena, payload));
+		cJSON_AddStringToObject(root, "next_cursor",
+		                        cursor_keyset_encode(req->arena, PQgetvalue(r, last, col),
+		                                             PQgetvalue(r, last, 0), NULL));
 	} else {
 		cJSON_AddNullToObject(root, "next_cursor");
 	}

@@ -23,7 +23,6 @@
  *                  (a scan; a few ms at 20k articles)
  *   view counting  article_views pkey; pruning article_views_window_idx
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -70,8 +69,6 @@ static const char *const SQL_QUOTE;
 #define FILTER_MAX_BYTES 400
 /* Slugs are at most 200 characters (001/003); longer ones name nothing. */
 #define SLUG_MAX_CHARS 200
-/* Bytes of sha256 kept as the cursor's filter fingerprint. */
-#define CURSOR_FP_BYTES 8
 
 /* ---- configuration (read on first use) ---- */
 
@@ -135,16 +132,12 @@ static int query_text(struct req *req, struct res *res, const char *name, const 
  * under one set of filters must not page another list. */
 static const char *filter_fingerprint(struct arena *a, const struct list_filter *f)
 {
-	unsigned char h[32];
-	char *s;
-
 	if (!f->category && !f->tag && !f->q)
 		return "";
-	s = arena_printf(a, "c%zu:%s|t%zu:%s|q%zu:%s", f->category ? strlen(f->category) : 0,
-	                 f->category ? f->category : "", f->tag ? strlen(f->tag) : 0,
-	                 f->tag ? f->tag : "", f->q ? strlen(f->q) : 0, f->q ? f->q : "");
-	crypto_sha256(s, strlen(s), h);
-	return crypto_hex(a, h, CURSOR_FP_BYTES);
+	return cursor_fingerprint(
+	        a, arena_printf(a, "c%zu:%s|t%zu:%s|q%zu:%s", f->category ? strlen(f->category) : 0,
+	                        f->category ? f->category : "", f->tag ? strlen(f->tag) : 0,
+	                        f->tag ? f->tag : "", f->q ? strlen(f->q) : 0, f->q ? f->q : ""));
 }
 
 /* Cursor payload "<published_at epoch microseconds>,<id>[,<fingerprint>]" to
@@ -153,44 +146,14 @@ static const char *filter_fingerprint(struct arena *a, const struct list_filter 
 static int articles_cursor_params(struct arena *a, const char *cursor, const char *fp, char **ts,
                                   char **id)
 {
-	const char *p = cursor_decode(a, cursor);
-	const char *have_fp = "";
-	long long us, n, secs, frac;
-	struct tm tm;
-	time_t t;
-	char *end;
+	long long us, n;
+	int rc = cursor_keyset_decode(a, cursor, fp, &us, &n);
 
-	if (!p || !((p[0] >= '0' && p[0] <= '9') || p[0] == '-'))
+	if (rc != 0)
+		return rc;
+	*ts = cursor_us_timestamp(a, us);
+	if (*ts == NULL)
 		return -1;
-	errno = 0;
-	us = strtoll(p, &end, 10);
-	if (errno || end == p || *end != ',' || !(end[1] >= '0' && end[1] <= '9'))
-		return -1;
-	p = end + 1;
-	n = strtoll(p, &end, 10);
-	if (errno || n < 1)
-		return -1;
-	if (*end == ',') {
-		have_fp = end + 1;
-		if (strlen(have_fp) != 2 * CURSOR_FP_BYTES ||
-		    strspn(have_fp, "0123456789abcdef") != 2 * CURSOR_FP_BYTES)
-			return -1;
-	} else if (*end) {
-		return -1;
-	}
-	if (strcmp(have_fp, fp) != 0)
-		return -2;
-	secs = us / 1000000;
-	frac = us % 1000000;
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999)
-		return -1;
-	*ts = arena_printf(a, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900,
-	                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 	*id = arena_printf(a, "%lld", n);
 	return 0;
 }
@@ -350,10 +313,10 @@ int articles_list(struct req *req, struct res *res)
 	if ((uint64_t)rows > limit) {
 		int last = (int)limit - 1;
 		int us_col = PQfnumber(r, "page_us");
-		char *payload = arena_printf(req->arena, "%s,%s%s%s", PQgetvalue(r, last, us_col),
-		                             PQgetvalue(r, last, 0), *fp ? "," : "", fp);
 
-		cJSON_AddStringToObject(root, "next_cursor", cursor_encode(req->arena, payload));
+		cJSON_AddStringToObject(root, "next_cursor",
+		                        cursor_keyset_encode(req->arena, PQgetvalue(r, last, us_col),
+		                                             PQgetvalue(r, last, 0), fp));
 	} else {
 		cJSON_AddNullToObject(root, "next_cursor");
 	}

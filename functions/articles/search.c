@@ -17,7 +17,6 @@
 #include <cJSON.h>
 
 #include "arena.h"
-#include "crypto.h"
 #include "cursor.h"
 #include "db.h"
 #include "fn.h"
@@ -44,46 +43,6 @@ static const char *const SQL_SEARCH;
 const char *search_tsquery(struct arena *a, const char *q)
 {
 	return text_tsquery(a, q);
-}
-
-/* The next code point of s[0..n) (n >= 1) and its length; invalid UTF-8 is a
- * length-1 separator (cp 0). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t c = s[0], min;
-	size_t len;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2, c &= 0x1F, min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3, c &= 0x0F, min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4, c &= 0x07, min = 0x10000;
-	} else {
-		*cp = 0;
-		return 1;
-	}
-	if (len > n) {
-		*cp = 0;
-		return 1;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*cp = 0;
-			return 1;
-		}
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-		*cp = 0;
-		return 1;
-	}
-	*cp = c;
-	return len;
 }
 
 static bool is_word_ascii(uint32_t c)
@@ -161,9 +120,9 @@ static char *snippet_of(struct arena *a, const char *s, long hit)
 	}
 	for (i = start; i < n && chars < SNIPPET_CHARS;) {
 		uint32_t c;
-		size_t len = utf8_decode(u + i, n - i, &c);
+		size_t len = text_utf8_next(u + i, n - i, &c);
 
-		if (c == 0 || c < 0x20 || c == 0x7F || c == ' ') {
+		if (c == TEXT_UTF8_INVALID || c < 0x20 || c == 0x7F || c == ' ') {
 			space = o > 0;
 		} else if (c == '#' || c == '*' || c == '`' || c == '>' || c == '|') {
 			/* Markdown marks: not worth showing. */
@@ -204,32 +163,6 @@ static char *search_snippet(struct arena *a, const char *summary, const char *bo
 
 /* ---- the handler ---- */
 
-/* 16 hex digits naming the query, so a cursor only continues its own search. */
-static char *search_fingerprint(struct arena *a, const char *tsq)
-{
-	unsigned char h[32];
-
-	crypto_sha256(tsq, strlen(tsq), h);
-	return crypto_hex(a, h, 8);
-}
-
-/* Cursor payload "<fingerprint>,<offset>" -> offset, or -1. */
-static long search_cursor_offset(struct arena *a, const char *cursor, const char *fp)
-{
-	const char *p = cursor_decode(a, cursor);
-	size_t fl = strlen(fp);
-	char *end;
-	long off;
-
-	if (p == NULL || strncmp(p, fp, fl) != 0 || p[fl] != ',' || p[fl + 1] < '0' ||
-	    p[fl + 1] > '9')
-		return -1;
-	off = strtol(p + fl + 1, &end, 10);
-	if (*end != '\0' || off < 0 || off > SEARCH_OFFSET_MAX)
-		return -1;
-	return off;
-}
-
 /* GET /api/search?q=&limit=&cursor=: public articles matching every term of
  * q, best first; items as the list's plus "rank" and a plain-text "snippet". */
 int articles_search(struct req *req, struct res *res)
@@ -261,9 +194,9 @@ int articles_search(struct req *req, struct res *res)
 		return res_error(
 		        res, 400, "invalid_parameter",
 		        "q has no word to search for (letters, digits or Chinese characters)", "q");
-	fp = search_fingerprint(req->arena, tsq);
+	fp = cursor_fingerprint(req->arena, tsq);
 	if (cursor) {
-		offset = search_cursor_offset(req->arena, cursor, fp);
+		offset = cursor_offset_decode(req->arena, cursor, fp, SEARCH_OFFSET_MAX);
 		if (offset < 0)
 			return res_error(res, 400, "invalid_cursor",
 			                 "the cursor is malformed, expired or from another query",
@@ -292,13 +225,11 @@ int articles_search(struct req *req, struct res *res)
 		                        search_snippet(req->arena, summary, body, &terms));
 		cJSON_AddItemToArray(items, item);
 	}
-	if ((uint64_t)rows > limit && offset + (long)limit <= SEARCH_OFFSET_MAX) {
-		char *payload = arena_printf(req->arena, "%s,%ld", fp, offset + (long)limit);
-
-		cJSON_AddStringToObject(root, "next_cursor", cursor_encode(req->arena, payload));
-	} else {
+	if ((uint64_t)rows > limit && offset + (long)limit <= SEARCH_OFFSET_MAX)
+		cJSON_AddStringToObject(root, "next_cursor",
+		                        cursor_offset_encode(req->arena, fp, offset + (long)limit));
+	else
 		cJSON_AddNullToObject(root, "next_cursor");
-	}
 	return res_json(res, 200, root);
 }
 

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "imgtype.h"
 #include "json.h"
 #include "log.h"
 #include "multipart.h"
@@ -319,42 +320,13 @@ int uploads_init(char *err, size_t errlen)
 	return config_load(upload_vars, sizeof(upload_vars) / sizeof(upload_vars[0]), err, errlen);
 }
 
-struct image_type {
-	const char *mime, *ext;
-};
-
-static const struct image_type IMAGE_JPEG = {"image/jpeg", "jpg"};
-static const struct image_type IMAGE_PNG = {"image/png", "png"};
-static const struct image_type IMAGE_GIF = {"image/gif", "gif"};
-static const struct image_type IMAGE_WEBP = {"image/webp", "webp"};
-
-/* The image type the bytes start with, NULL when none we take. */
-static const struct image_type *image_sniff(const unsigned char *p, size_t n)
+/* The image type a declared media type names (image/pjpeg too),
+ * IMG_UNKNOWN when not one of ours. */
+static enum img_type upload_declared(const char *mt)
 {
-	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
-		return &IMAGE_JPEG;
-	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return &IMAGE_PNG;
-	if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
-		return &IMAGE_GIF;
-	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
-		return &IMAGE_WEBP;
-	return NULL;
-}
-
-/* The image type a declared media type names, NULL when not one of ours. */
-static const struct image_type *image_declared(const char *mt)
-{
-	if (strcmp(mt, "image/jpeg") == 0 || strcmp(mt, "image/jpg") == 0 ||
-	    strcmp(mt, "image/pjpeg") == 0)
-		return &IMAGE_JPEG;
-	if (strcmp(mt, "image/png") == 0)
-		return &IMAGE_PNG;
-	if (strcmp(mt, "image/gif") == 0)
-		return &IMAGE_GIF;
-	if (strcmp(mt, "image/webp") == 0)
-		return &IMAGE_WEBP;
-	return NULL;
+	if (strcmp(mt, "image/pjpeg") == 0)
+		return IMG_JPEG;
+	return imgtype_declared(mt);
 }
 
 static int upload_too_large(struct res *res)
@@ -372,7 +344,7 @@ static int upload_bad_type(struct res *res, const char *why)
  * content_type, size}. */
 int uploads_create(struct req *req, struct res *res)
 {
-	const struct image_type *declared = NULL, *actual;
+	enum img_type declared = IMG_UNKNOWN, actual;
 	struct multipart_part part = {0};
 	struct auth_admin me;
 	const char *header, *params, *key, *url;
@@ -409,14 +381,14 @@ int uploads_create(struct req *req, struct res *res)
 			                 "the form has no \"file\" part", "file");
 		/* a part without a type, or a generic one, is judged by its bytes */
 		if (part.ctype != NULL && strcmp(part.ctype, "application/octet-stream") != 0) {
-			declared = image_declared(part.ctype);
-			if (declared == NULL)
+			declared = upload_declared(part.ctype);
+			if (declared == IMG_UNKNOWN)
 				return upload_bad_type(res,
 				                       "the file is not a supported image type");
 		}
 	} else {
-		declared = image_declared(mt);
-		if (declared == NULL)
+		declared = upload_declared(mt);
+		if (declared == IMG_UNKNOWN)
 			return upload_bad_type(res,
 			                       "only JPEG, PNG, GIF and WebP images are accepted");
 		part.data = req->body;
@@ -426,18 +398,18 @@ int uploads_create(struct req *req, struct res *res)
 		return upload_too_large(res);
 	if (part.len == 0)
 		return res_error(res, 422, "validation_failed", "the file is empty", "file");
-	actual = image_sniff(part.data, part.len);
-	if (actual == NULL)
+	actual = imgtype_sniff(part.data, part.len);
+	if (actual == IMG_UNKNOWN)
 		return upload_bad_type(res, "the file is not a JPEG, PNG, GIF or WebP image");
-	if (declared != NULL && declared != actual)
+	if (declared != IMG_UNKNOWN && declared != actual)
 		return upload_bad_type(res, "the file's content does not match its declared type");
 
 	now = time(NULL);
 	if (crypto_random(rnd, sizeof(rnd)) != 0 || gmtime_r(&now, &tm) == NULL)
 		return res_error(res, 500, "internal_error", "internal error", NULL);
 	key = arena_printf(req->arena, "uploads/%04d/%02d/%s.%s", tm.tm_year + 1900, tm.tm_mon + 1,
-	                   crypto_hex(req->arena, rnd, sizeof(rnd)), actual->ext);
-	if (store_put(key, part.data, part.len, actual->mime) != 0)
+	                   crypto_hex(req->arena, rnd, sizeof(rnd)), imgtype_ext(actual));
+	if (store_put(key, part.data, part.len, imgtype_mime(actual)) != 0)
 		return res_error(res, 500, "storage_failed", "the image could not be stored", NULL);
 	url = store_public_url(req->arena, key);
 	if (url == NULL)
@@ -446,7 +418,7 @@ int uploads_create(struct req *req, struct res *res)
 	root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "key", key);
 	cJSON_AddStringToObject(root, "url", url);
-	cJSON_AddStringToObject(root, "content_type", actual->mime);
+	cJSON_AddStringToObject(root, "content_type", imgtype_mime(actual));
 	cJSON_AddNumberToObject(root, "size", (double)part.len);
 	res_header_set(res, "Location", url);
 	return res_json(res, 201, root);

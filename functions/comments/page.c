@@ -6,11 +6,6 @@
  * turns it back into an exact timestamp literal here: no float rounding can
  * make a page skip or repeat a comment.
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
 #include <cJSON.h>
 
 #include "arena.h"
@@ -21,39 +16,19 @@
 /* The cursor for the keyset position (created_us, id). */
 char *page_cursor(struct arena *a, const char *created_us, const char *id)
 {
-	return cursor_encode(a, arena_printf(a, "%s,%s", created_us, id));
+	return cursor_keyset_encode(a, created_us, id, NULL);
 }
 
 /* "<us>,<id>" back to a timestamp literal and an id; -1 when malformed. */
 int page_cursor_params(struct arena *a, const char *cursor, char **ts, char **id)
 {
-	const char *p = cursor_decode(a, cursor);
-	long long us, n, secs, frac;
-	struct tm tm;
-	time_t t;
-	char *end;
+	long long us, n;
 
-	if (!p || !((p[0] >= '0' && p[0] <= '9') || p[0] == '-'))
+	if (cursor_keyset_decode(a, cursor, NULL, &us, &n) != 0)
 		return -1;
-	errno = 0;
-	us = strtoll(p, &end, 10);
-	if (errno || end == p || *end != ',' || !(end[1] >= '0' && end[1] <= '9'))
+	*ts = cursor_us_timestamp(a, us);
+	if (*ts == NULL)
 		return -1;
-	p = end + 1;
-	n = strtoll(p, &end, 10);
-	if (errno || *end || n < 1)
-		return -1;
-	secs = us / 1000000;
-	frac = us % 1000000;
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999)
-		return -1;
-	*ts = arena_printf(a, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900,
-	                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 	*id = arena_printf(a, "%lld", n);
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct arena;
 
@@ -19,6 +20,12 @@ struct arena;
  * words joined by '-', at most max_len bytes (cut at a character boundary).
  * "" when nothing is left (callers fall back to an id). Arena-owned. */
 char *text_slug(struct arena *a, const char *title, size_t max_len);
+
+/* The code point at s[0..n) (n >= 1) into *cp; returns its length in
+ * bytes. Invalid UTF-8 (overlong, surrogate, > U+10FFFF, truncated) is one
+ * byte long with *cp = TEXT_UTF8_INVALID, so a caller never reads past n. */
+#define TEXT_UTF8_INVALID 0xFFFFFFFFu
+size_t text_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* HTML for Markdown source (arena); NULL on a rendering failure. */
 char *text_markdown_html(struct arena *a, const char *md, size_t len);

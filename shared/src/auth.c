@@ -289,35 +289,30 @@ static int unauthorized(struct res *res, const char *message)
 	return res_error(res, 401, "unauthorized", message, NULL);
 }
 
-int auth_require_admin(struct req *req, struct res *res, struct auth_admin *out)
+/* The session a bearer token (or cookie) names: token parsed as kind and
+ * its row looked up with sql ($1 session id, $2 user id; the first column the
+ * user's id). 0 with *t, *row and *id filled; -1 with res filled (401 for no
+ * token or a bad, expired or revoked one). */
+static int session_check(struct req *req, struct res *res, const char *token,
+                         enum auth_kind kind, const char *sql, struct auth_token *t,
+                         PGresult **row, int64_t *id)
 {
-	static const char sql[] = "SELECT u.id, u.username FROM admin_sessions s"
-	                          " JOIN admin_users u ON u.id = s.user_id"
-	                          " WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL"
-	                          " AND s.expires_at > now()";
-	const char *token = bearer_token(req);
-	bool via_cookie = false;
-	struct auth_token t;
 	char subject[24];
 	const char *params[2];
 	PGresult *r;
 	char *end;
-	long long id;
+	long long v;
 
-	if (token == NULL) {
-		token = req_cookie(req, AUTH_COOKIE);
-		via_cookie = true;
-	}
 	if (token == NULL || *token == '\0') {
 		unauthorized(res, "sign in required");
 		return -1;
 	}
-	if (auth_token_parse(token, time(NULL), &t) != 0 || t.kind != AUTH_ADMIN) {
+	if (auth_token_parse(token, time(NULL), t) != 0 || t->kind != kind) {
 		unauthorized(res, "invalid or expired session");
 		return -1;
 	}
-	snprintf(subject, sizeof(subject), "%" PRId64, t.subject);
-	params[0] = t.session;
+	snprintf(subject, sizeof(subject), "%" PRId64, t->subject);
+	params[0] = t->session;
 	params[1] = subject;
 	r = db_query(req->arena, sql, 2, params);
 	if (r == NULL) {
@@ -329,11 +324,34 @@ int auth_require_admin(struct req *req, struct res *res, struct auth_admin *out)
 		return -1;
 	}
 	errno = 0;
-	id = strtoll(PQgetvalue(r, 0, 0), &end, 10);
-	if (errno != 0 || *end != '\0') {
+	v = strtoll(PQgetvalue(r, 0, 0), &end, 10);
+	if (errno != 0 || *end != '\0' || (int64_t)v != t->subject) {
 		res_error(res, 500, "internal_error", "internal error", NULL);
 		return -1;
 	}
+	*row = r;
+	*id = (int64_t)v;
+	return 0;
+}
+
+int auth_require_admin(struct req *req, struct res *res, struct auth_admin *out)
+{
+	static const char sql[] = "SELECT u.id, u.username FROM admin_sessions s"
+	                          " JOIN admin_users u ON u.id = s.user_id"
+	                          " WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL"
+	                          " AND s.expires_at > now()";
+	const char *token = bearer_token(req);
+	bool via_cookie = false;
+	struct auth_token t;
+	PGresult *r;
+	int64_t id;
+
+	if (token == NULL) {
+		token = req_cookie(req, AUTH_COOKIE);
+		via_cookie = true;
+	}
+	if (session_check(req, res, token, AUTH_ADMIN, sql, &t, &r, &id) != 0)
+		return -1;
 	if (via_cookie && !method_safe(req->method)) {
 		const char *want = auth_csrf_token(req->arena, t.session);
 		const char *got = req_header(req, AUTH_CSRF_HEADER);
@@ -349,7 +367,7 @@ int auth_require_admin(struct req *req, struct res *res, struct auth_admin *out)
 			return -1;
 		}
 	}
-	out->id = (int64_t)id;
+	out->id = id;
 	out->username = arena_strdup(req->arena, PQgetvalue(r, 0, 1));
 	out->session = arena_strdup(req->arena, t.session);
 	out->via_cookie = via_cookie;
@@ -363,41 +381,13 @@ int auth_require_user(struct req *req, struct res *res, struct auth_user *out)
 	                          " JOIN app_users u ON u.id = s.user_id"
 	                          " WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL"
 	                          " AND s.expires_at > now()";
-	const char *token = bearer_token(req);
 	struct auth_token t;
-	char subject[24];
-	const char *params[2];
 	PGresult *r;
-	char *end;
-	long long id;
+	int64_t id;
 
-	if (token == NULL || *token == '\0') {
-		unauthorized(res, "sign in required");
+	if (session_check(req, res, bearer_token(req), AUTH_WECHAT, sql, &t, &r, &id) != 0)
 		return -1;
-	}
-	if (auth_token_parse(token, time(NULL), &t) != 0 || t.kind != AUTH_WECHAT) {
-		unauthorized(res, "invalid or expired session");
-		return -1;
-	}
-	snprintf(subject, sizeof(subject), "%" PRId64, t.subject);
-	params[0] = t.session;
-	params[1] = subject;
-	r = db_query(req->arena, sql, 2, params);
-	if (r == NULL) {
-		db_fail(res);
-		return -1;
-	}
-	if (PQntuples(r) != 1) {
-		unauthorized(res, "invalid or expired session");
-		return -1;
-	}
-	errno = 0;
-	id = strtoll(PQgetvalue(r, 0, 0), &end, 10);
-	if (errno != 0 || *end != '\0' || (int64_t)id != t.subject) {
-		res_error(res, 500, "internal_error", "internal error", NULL);
-		return -1;
-	}
-	out->id = (int64_t)id;
+	out->id = id;
 	out->session = arena_strdup(req->arena, t.session);
 	return 0;
 }

@@ -68,12 +68,12 @@ static char *tbuf_finish(struct arena *a, struct tbuf *b)
 
 /* ---- UTF-8 ---- */
 
-#define TEXT_INVALID 0xFFFFFFFFu
+#define TEXT_INVALID TEXT_UTF8_INVALID
 
 /* Decodes one code point of s[0..n) (n >= 1) into *cp; returns its length.
  * Invalid sequences (overlong, surrogates, > U+10FFFF, truncated) give
  * TEXT_INVALID and length 1, so a caller never reads past n. */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+size_t text_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	uint32_t c = s[0], min;
 	size_t len;
@@ -184,7 +184,7 @@ char *text_slug(struct arena *a, const char *title, size_t max_len)
 
 	while (i < n) {
 		uint32_t c;
-		size_t len = utf8_next(s + i, n - i, &c);
+		size_t len = text_utf8_next(s + i, n - i, &c);
 		char lower;
 		bool keep;
 
@@ -263,7 +263,7 @@ char *text_html_escape(struct arena *a, const char *s)
 }
 
 /* Characters XML 1.0 allows: tab, LF, CR, U+0020-D7FF, U+E000-FFFD,
- * U+10000-10FFFF (utf8_next already refuses surrogates). */
+ * U+10000-10FFFF (text_utf8_next already refuses surrogates). */
 static bool xml_char_ok(uint32_t c)
 {
 	if (c == TEXT_INVALID)
@@ -283,7 +283,7 @@ char *text_xml_escape(struct arena *a, const char *s)
 
 	while (i < n) {
 		uint32_t c;
-		size_t len = utf8_next(u + i, n - i, &c);
+		size_t len = text_utf8_next(u + i, n - i, &c);
 
 		if (c == TEXT_INVALID)
 			tbuf_str(&b, "\xEF\xBF\xBD"); /* invalid UTF-8: U+FFFD */
@@ -316,7 +316,7 @@ char *text_xml_cdata(struct arena *a, const char *s)
 	tbuf_str(&b, "<![CDATA[");
 	while (i < n) {
 		uint32_t c;
-		size_t len = utf8_next(u + i, n - i, &c);
+		size_t len = text_utf8_next(u + i, n - i, &c);
 
 		if (c == TEXT_INVALID)
 			tbuf_str(&b, "\xEF\xBF\xBD");
@@ -928,7 +928,7 @@ size_t text_search_terms(struct arena *a, const char *q, struct text_term **out)
 
 	while (i < n) {
 		uint32_t c;
-		size_t len = utf8_next(s + i, n - i, &c);
+		size_t len = text_utf8_next(s + i, n - i, &c);
 
 		if (search_is_word_ascii(c)) {
 			size_t start = i, k;
@@ -947,7 +947,7 @@ size_t text_search_terms(struct arena *a, const char *q, struct text_term **out)
 
 			while (i < n) {
 				uint32_t h;
-				size_t hl = utf8_next(s + i, n - i, &h);
+				size_t hl = text_utf8_next(s + i, n - i, &h);
 
 				if (!search_is_han(h))
 					break;

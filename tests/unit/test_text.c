@@ -288,6 +288,37 @@ static void test_tsquery_table(void **state)
 	arena_free(a);
 }
 
+static void test_utf8_next(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t n, len;
+		uint32_t cp;
+	} rows[] = {
+	        {"a", 1, 1, 'a'},
+	        {"\xc3\xa9", 2, 2, 0xe9},
+	        {"\xe6\x95\x85x", 4, 3, 0x6545},
+	        {"\xf0\x9f\x98\x80", 4, 4, 0x1f600},
+	        {"\xc3\xa9", 1, 1, TEXT_UTF8_INVALID},         /* cut short by n */
+	        {"\xc0\xaf", 2, 1, TEXT_UTF8_INVALID},         /* overlong */
+	        {"\xe0\x80\xaf", 3, 1, TEXT_UTF8_INVALID},     /* overlong */
+	        {"\xed\xa0\x80", 3, 1, TEXT_UTF8_INVALID},     /* surrogate */
+	        {"\xf4\x90\x80\x80", 4, 1, TEXT_UTF8_INVALID}, /* > U+10FFFF */
+	        {"\xe6\x95x", 3, 1, TEXT_UTF8_INVALID},        /* bad continuation */
+	        {"\x80", 1, 1, TEXT_UTF8_INVALID},
+	        {"\xff", 1, 1, TEXT_UTF8_INVALID},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint32_t cp = 0;
+
+		assert_int_equal(text_utf8_next((const unsigned char *)rows[i].s, rows[i].n, &cp),
+		                 rows[i].len);
+		assert_int_equal(cp, rows[i].cp);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +326,7 @@ int main(void)
 	        cmocka_unit_test(test_markdown_render), cmocka_unit_test(test_markdown_safety),
 	        cmocka_unit_test(test_html_escape),     cmocka_unit_test(test_xml_escape),
 	        cmocka_unit_test(test_xml_cdata),       cmocka_unit_test(test_tsquery_table),
+	        cmocka_unit_test(test_utf8_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
