@@ -1,7 +1,12 @@
-"""deploy/template.yaml through the gateway's parser: `gateway emit tencent`
-and `gateway emit knative` list the same functions, routes, timeouts, memory
-and concurrency as the template; the committed generated files equal a fresh
-deploy/generate run; broken templates fail with file:line and exit 1.
+"""deploy/template.yaml through the gateway's parser: `gateway emit tencent
+--out DIR` writes one Serverless Cloud Framework instance per function,
+DIR/<fn>/serverless.yml, all in one app and stage, and `gateway emit knative`
+one Service per function; both list the same functions, routes, triggers,
+timeouts, memory, variables and concurrency as the template; the committed
+generated files (every deploy/tencent/<fn>/serverless.yml, scf_bootstrap,
+every deploy/knative/<fn>.yaml) equal a fresh deploy/generate run, which also
+drops the files of functions that are gone; broken templates fail with
+file:line and exit 1.
 
 The template is read here with a small block-YAML reader of its own (the
 stdlib has none), independent of the C parser under test.
@@ -159,26 +164,53 @@ def expected():
         name = p["CodeUri"].rstrip("/").split("/")[-1]
         env = dict(genv)
         env.update(((p.get("Environment") or {}).get("Variables") or {}))
-        routes, triggers = [], []
-        for ev in (p.get("Events") or {}).values():
+        routes, triggers, cos, timers = [], [], set(), []
+        for key, ev in (p.get("Events") or {}).items():
+            ep = ev.get("Properties") or {}
             if ev["Type"] == "HttpApi":
-                routes.append((ev["Properties"]["Method"].upper(), ev["Properties"]["Path"]))
-            else:
-                triggers.append(ev["Type"])
+                routes.append((ep["Method"].upper(), ep["Path"]))
+                continue
+            triggers.append(ev["Type"])
+            if ev["Type"] == "S3":
+                rules = {r["Name"]: r["Value"] for r in
+                         ((ep.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []}
+                kinds = ep["Events"] if isinstance(ep["Events"], list) else [ep["Events"]]
+                for k in kinds:
+                    # COS has one event per family: ObjectCreated or ObjectRemove.
+                    fam = "cos:ObjectRemove:*" if k.startswith("s3:ObjectRemoved:") \
+                        else "cos:ObjectCreated:*"
+                    cos.add((f"${{env:COS_BUCKET_{ep['Bucket']['!Ref']}}}",
+                             rules.get("prefix", ""), rules.get("suffix", ""), fam))
+            elif ev["Type"] == "Schedule":
+                timers.append((key, str(ep.get("Enabled", "true")).lower(), ep.get("Input")))
         fns[name] = {
             "timeout": int(p.get("Timeout", g.get("Timeout", 3))),
             "memory": int(p.get("MemorySize", g.get("MemorySize", 128))),
             "reserved": int(p.get("ReservedConcurrentExecutions", -1)),
             "routes": routes,
             "triggers": triggers,
+            "cos": sorted(cos),
+            "timers": sorted(timers, key=str),
             "env": env,
         }
     return t, fns
 
 
-def emit(kind, template=TEMPLATE):
-    return subprocess.run([bin_path("gateway"), "emit", kind, "--template", template],
-                          capture_output=True, text=True, timeout=30)
+def emit(kind, template=TEMPLATE, out=None):
+    args = [bin_path("gateway"), "emit", kind, "--template", template]
+    if out is not None:
+        args += ["--out", out]
+    return subprocess.run(args, capture_output=True, text=True, timeout=30)
+
+
+def tencent_dir(out):
+    """{fn: text} of out/<fn>/serverless.yml."""
+    got = {}
+    for fn in sorted(os.listdir(out)):
+        path = os.path.join(out, fn, "serverless.yml")
+        if os.path.isfile(path):
+            got[fn] = open(path).read()
+    return got
 
 
 # ---- tests ----
@@ -203,38 +235,66 @@ def test_template_shape():
 
 def test_tencent():
     _, fns = expected()
-    r = emit("tencent")
-    tap.eq("emit tencent: exit 0", r.returncode, 0)
-    tap.check("emit tencent: header", r.stdout.startswith(HEADER + "\n"), r.stdout[:200])
-    docs = yaml_docs(r.stdout)
-    got = {d["inputs"]["name"]: d for d in docs}
-    tap.eq("emit tencent: same functions", sorted(got), sorted(fns))
-    blocks = re.split(r"(?m)^---$", r.stdout)
+    out = tempfile.mkdtemp(dir=TMP)
+    r = emit("tencent", out=os.path.join(out, "tencent"))
+    tap.eq("emit tencent --out: exit 0, nothing on stdout", (r.returncode, r.stdout), (0, ""))
+    files = tencent_dir(os.path.join(out, "tencent")) if r.returncode == 0 else {}
+    tap.eq("emit tencent --out: one folder per function", sorted(files), sorted(fns))
+    tap.eq("emit tencent --out: nothing else in DIR", sorted(os.listdir(os.path.join(out, "tencent")))
+           if os.path.isdir(os.path.join(out, "tencent")) else [], sorted(fns))
+    docs = {fn: yaml_docs(text) for fn, text in files.items()}
+    tap.check("emit tencent --out: one YAML document per file (scf reads one instance)",
+              docs and all(len(d) == 1 for d in docs.values()),
+              {fn: len(d) for fn, d in docs.items()})
+    tap.eq("emit tencent --out: every instance in one app and stage (scf deploy in the parent)",
+           sorted({(d[0].get("app"), d[0].get("stage")) for d in docs.values() if d}),
+           [("serverless-c", "dev")])
+    stdout = emit("tencent")
+    tap.eq("emit tencent (stdout): the same files, separated by ---",
+           stdout.stdout, "---\n".join(files[fn] for fn in fns if fn in files))
     for name, f in fns.items():
-        d = got.get(name)
-        if not d:
+        if name not in files:
             continue
+        text, d = files[name], docs[name][0]
         i = d["inputs"]
-        tap.check(f"tencent {name}: component scf, web function",
-                  d["component"] == "scf" and i["type"] == "web", d)
+        tap.check(f"tencent {name}: header", text.startswith(HEADER + "\n"), text[:200])
+        tap.check(f"tencent {name}: component scf, web function, instance and function named "
+                  "after the folder",
+                  d["component"] == "scf" and i["type"] == "web" and d["name"] == name
+                  and i["name"] == name, d)
         tap.eq(f"tencent {name}: timeout", int(i["timeout"]), f["timeout"])
         tap.eq(f"tencent {name}: memorySize", int(i["memorySize"]), f["memory"])
-        eps = []
-        for ev in i.get("events") or []:
-            if "apigw" in ev:
-                eps += [(e["method"], e["path"]) for e in ev["apigw"]["parameters"]["endpoints"]]
+        ev = i.get("events") or []
+        eps = [(e["method"], e["path"]) for x in ev if "apigw" in x
+               for e in x["apigw"]["parameters"]["endpoints"]]
         tap.eq(f"tencent {name}: routes", sorted(eps), sorted(f["routes"]))
-        text = next(b for b in blocks if re.search(rf"(?m)^  name: {re.escape(name)}$", b))
+        tap.eq(f"tencent {name}: one apigw trigger when there are routes",
+               sum("apigw" in x for x in ev), 1 if f["routes"] else 0)
+        cos = [x["cos"]["parameters"] for x in ev if "cos" in x]
+        tap.eq(f"tencent {name}: a COS trigger per S3 event (bucket, filter, family)",
+               sorted((c["bucket"], (c.get("filter") or {}).get("prefix", ""),
+                       (c.get("filter") or {}).get("suffix", ""), c["events"]) for c in cos),
+               f["cos"])
+        timers = [x["timer"]["parameters"] for x in ev if "timer" in x]
+        tap.eq(f"tencent {name}: a timer per Schedule (name, enable, argument)",
+               sorted(((t["name"], t["enable"], t.get("argument")) for t in timers), key=str),
+               f["timers"])
+        tap.check(f"tencent {name}: timers use SCF's seven-field cron",
+                  all(len(t["cronExpression"].split()) == 7 for t in timers), timers)
+        tap.eq(f"tencent {name}: no other trigger kinds",
+               sorted(k for x in ev for k in x if k not in ("apigw", "cos", "timer")), [])
         m = re.search(r"(?m)^# ReservedConcurrentExecutions: (\d+)", text)
         tap.eq(f"tencent {name}: concurrency", int(m.group(1)) if m else -1, f["reserved"])
-        env = i["environment"]["variables"]
+        env = (i.get("environment") or {}).get("variables") or {}
         tap.eq(f"tencent {name}: same variables", sorted(env), sorted(f["env"]))
         tap.check(f"tencent {name}: parameters come from the deployer's environment",
                   all(env[k] == f"${{env:{k}}}" for k, v in f["env"].items() if isinstance(v, dict))
                   and all(env[k] == v for k, v in f["env"].items() if not isinstance(v, dict)),
                   env)
-        tap.check(f"tencent {name}: src is the package folder",
-                  i["src"]["src"].rstrip("/").endswith(f"build/lambda/{name}"), i["src"])
+        # scf resolves src from the instance's folder, deploy/tencent/<fn>/.
+        src = os.path.normpath(os.path.join(ROOT, "deploy", "tencent", name, i["src"]["src"]))
+        tap.eq(f"tencent {name}: src is the package folder, from deploy/tencent/{name}/",
+               src, os.path.join(ROOT, "build", "lambda", name))
 
 
 def test_knative():
@@ -283,13 +343,22 @@ def test_deterministic_and_no_drift():
     if r.returncode != 0:
         tap.check("deploy/generate output", False, r.stderr)
         return
-    for rel in ("tencent/serverless.yml", "tencent/scf_bootstrap"):
-        fresh = open(os.path.join(out, rel), "rb").read()
+    _, fns = expected()
+    fresh = sorted(tencent_dir(os.path.join(out, "tencent")))
+    committed = sorted(tencent_dir(os.path.join(ROOT, "deploy", "tencent")))
+    tap.eq("deploy/generate: deploy/tencent/<fn>/serverless.yml for every function", fresh,
+           sorted(fns))
+    tap.eq("no drift: the same deploy/tencent/<fn>/ folders", committed, fresh)
+    tap.check("no drift: no deploy/tencent/serverless.yml (scf deploy in deploy/tencent/ "
+              "deploys the folders only when it has none)",
+              not os.path.exists(os.path.join(ROOT, "deploy", "tencent", "serverless.yml")))
+    for rel in [f"tencent/{fn}/serverless.yml" for fn in fresh] + ["tencent/scf_bootstrap"]:
+        new = open(os.path.join(out, rel), "rb").read()
         try:
-            committed = open(os.path.join(ROOT, "deploy", rel), "rb").read()
+            old = open(os.path.join(ROOT, "deploy", rel), "rb").read()
         except FileNotFoundError:
-            committed = None
-        tap.check(f"no drift: deploy/{rel} equals a fresh deploy/generate", fresh == committed,
+            old = None
+        tap.check(f"no drift: deploy/{rel} equals a fresh deploy/generate", new == old,
                   "run deploy/generate and commit the result")
     boot = os.path.join(ROOT, "deploy", "tencent", "scf_bootstrap")
     tap.check("scf_bootstrap: executable, #!/bin/bash first, port 9000",
@@ -306,6 +375,30 @@ def test_deterministic_and_no_drift():
         tap.check(f"no drift: deploy/knative/{f}", same, "run deploy/generate and commit")
         tap.check(f"deploy/knative/{f}: generated header",
                   open(os.path.join(out, "knative", f)).readline().rstrip("\n") == HEADER)
+
+
+def test_generate_drops_stale():
+    """A function that is gone loses its generated files; the old one-file
+    layout goes; files without the header (written by hand) stay."""
+    out = tempfile.mkdtemp(dir=TMP)
+    stale = {"tencent/serverless.yml": HEADER + "\ncomponent: scf\n---\n",
+             "tencent/gone/serverless.yml": HEADER + "\ncomponent: scf\nname: gone\n",
+             "knative/gone.yaml": HEADER + "\nkind: Service\n",
+             "tencent/mine/serverless.yml": "component: scf\nname: mine\n",
+             "knative/mine.yaml": "kind: Service\n"}
+    for rel, text in stale.items():
+        os.makedirs(os.path.dirname(os.path.join(out, rel)), exist_ok=True)
+        with open(os.path.join(out, rel), "w") as f:
+            f.write(text)
+    r = subprocess.run([os.path.join(ROOT, "deploy", "generate"), out], cwd=ROOT,
+                       env=dict(os.environ, GATEWAY=bin_path("gateway")),
+                       capture_output=True, text=True, timeout=120)
+    tap.eq("generate over stale files: exit 0", r.returncode, 0)
+    left = {rel for rel in stale if os.path.exists(os.path.join(out, rel))}
+    tap.eq("generate: stale generated files removed, hand-written ones kept", sorted(left),
+           ["knative/mine.yaml", "tencent/mine/serverless.yml"])
+    tap.check("generate: the emptied deploy/tencent/gone/ folder is removed",
+              not os.path.exists(os.path.join(out, "tencent", "gone")))
 
 
 RICH = """Transform: AWS::Serverless-2016-10-31
@@ -377,6 +470,19 @@ def test_rich_template():
     eps = [e for x in ev if "apigw" in x for e in x["apigw"]["parameters"]["endpoints"]]
     tap.eq("rich: ANY greedy route", [(e["method"], e["path"]) for e in eps],
            [("ANY", "/api/thumbs/{proxy+}")])
+    tap.eq("rich: src from the instance folder", (i.get("src") or {}).get("src"),
+           "../../../build/lambda/thumbs_v2")
+    out = os.path.join(tempfile.mkdtemp(dir=TMP), "a", "b")
+    r = emit("tencent", path, out=out)
+    tap.check("rich: --out into a folder whose parent is missing fails, exit 1",
+              r.returncode == 1 and out in r.stderr and not os.path.exists(out),
+              f"rc {r.returncode} stderr {r.stderr!r}")
+    os.makedirs(os.path.dirname(out))
+    r = emit("tencent", path, out=out)
+    tap.eq("rich: --out writes the folder named after CodeUri",
+           sorted(tencent_dir(out)) if r.returncode == 0 else r.stderr, ["thumbs_v2"])
+    r = emit("knative", path, out=out)
+    tap.check("rich: --out is for tencent only (exit 2)", r.returncode == 2, r.stderr)
     r = emit("knative", path)
     d = yaml_docs(r.stdout)[0] if r.returncode == 0 else {}
     tap.eq("rich: Knative name is a DNS label", (d.get("metadata") or {}).get("name"),
@@ -440,7 +546,7 @@ def test_errors():
 
 def main():
     for t in (test_template_shape, test_tencent, test_knative, test_deterministic_and_no_drift,
-              test_rich_template, test_errors):
+              test_generate_drops_stale, test_rich_template, test_errors):
         tap.run(t)
     tap.done()
 

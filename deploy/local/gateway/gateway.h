@@ -13,7 +13,8 @@
  *               wait queue, timeouts, memory limits, crashes, scale to zero;
  *               also the Lambda Invoke API (async invocations -> asyncq)
  *   template.c  deploy/template.yaml (AWS SAM) read with libyaml
- *   emit.c      Tencent serverless.yml and Knative manifests from the template
+ *   emit.c      Tencent serverless.yml files and Knative manifests from the
+ *               template
  *   static.c    frontend files: content types, ETag/Last-Modified/304, no escape
  *   storage.c   the file:// object store at /storage/ with signed URLs
  *   asyncq.c    the durable async-invocation queue in PostgreSQL, retries,
@@ -117,9 +118,13 @@ const struct tpl_function *tpl_function(const struct tpl *t, const char *name);
 
 /* ---- emit.c ---- */
 
-/* Writes deploy/tencent/serverless.yml or a Knative manifest for t. 0 / -1. */
+/* Writes every function's Tencent serverless.yml (documents separated by
+ * "---") or Knative Service for t to out. 0 / -1. */
 int emit_tencent(const struct tpl *t, FILE *out);
 int emit_knative(const struct tpl *t, FILE *out);
+/* Writes dir/<fn>/serverless.yml for every function (dir and the folders are
+ * created when missing, files overwritten). 0, or -1 with err set. */
+int emit_tencent_dir(const struct tpl *t, const char *dir, char *err, size_t errlen);
 
 /* ---- pool.c: workers ---- */
 

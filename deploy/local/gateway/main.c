@@ -1,7 +1,8 @@
 /* main.c - build/bin/gateway: flags, environment, start-up, SIGTERM drain.
  *
  *   gateway [--template F] [--bin-dir DIR[:DIR...]] [--static DIR]
- *   gateway emit tencent|knative [--template F]
+ *   gateway emit tencent [--out DIR] [--template F]
+ *   gateway emit knative [--template F]
  *
  * Start-up order: template, worker pool, async queue (only with
  * DATABASE_URL), object store, schedules, then the public server. SIGTERM or
@@ -179,12 +180,14 @@ static const struct config_var gw_vars[] = {
 static void usage(FILE *out)
 {
 	fputs("usage: gateway [--template FILE] [--bin-dir DIR[:DIR...]] [--static DIR]\n"
-	      "       gateway emit tencent|knative [--template FILE]\n"
+	      "       gateway emit tencent [--out DIR] [--template FILE]\n"
+	      "       gateway emit knative [--template FILE]\n"
 	      "\n"
 	      "  --template FILE  the SAM template (default deploy/template.yaml)\n"
 	      "  --bin-dir DIRS   where function binaries are, searched in order\n"
 	      "                   (default build/bin)\n"
 	      "  --static DIR     files served for paths no route takes (default frontend/blog)\n"
+	      "  --out DIR        emit tencent: write DIR/<fn>/serverless.yml, not stdout\n"
 	      "\nenvironment:\n",
 	      out);
 	for (size_t i = 0; i < sizeof(gw_vars) / sizeof(gw_vars[0]); i++)
@@ -216,8 +219,9 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name)
 	return argv[*i];
 }
 
-/* Parses flags from argv[start]; 0, or -1 after a message (exit 2). */
-static int parse_flags(int argc, char **argv, int start, bool emit_only)
+/* Parses flags from argv[start] (--out only when out_dir is given); 0, or -1
+ * after a message (exit 2). */
+static int parse_flags(int argc, char **argv, int start, bool emit_only, const char **out_dir)
 {
 	for (int i = start; i < argc; i++) {
 		const char *v;
@@ -228,6 +232,8 @@ static int parse_flags(int argc, char **argv, int start, bool emit_only)
 		}
 		if ((v = flag_value(argc, argv, &i, "--template")) != NULL) {
 			cfg.template_path = v;
+		} else if (out_dir != NULL && (v = flag_value(argc, argv, &i, "--out")) != NULL) {
+			*out_dir = v;
 		} else if (!emit_only && (v = flag_value(argc, argv, &i, "--bin-dir")) != NULL) {
 			cfg.bin_dir = v;
 		} else if (!emit_only && (v = flag_value(argc, argv, &i, "--static")) != NULL) {
@@ -241,25 +247,40 @@ static int parse_flags(int argc, char **argv, int start, bool emit_only)
 	return 0;
 }
 
-/* `gateway emit tencent|knative [--template F]`: the manifest on stdout. */
+/* `gateway emit tencent [--out DIR] | knative [--template F]`: the
+ * manifests on stdout, or (tencent --out) as DIR/<fn>/serverless.yml. */
 static int run_emit(int argc, char **argv)
 {
 	char err[512];
 	struct tpl *t;
+	const char *out_dir = NULL;
+	bool tencent;
 	int rc;
 
 	if (argc < 3 || (strcmp(argv[2], "tencent") != 0 && strcmp(argv[2], "knative") != 0)) {
-		fputs("usage: gateway emit tencent|knative [--template FILE]\n", stderr);
+		fputs("usage: gateway emit tencent [--out DIR] [--template FILE]\n"
+		      "       gateway emit knative [--template FILE]\n",
+		      stderr);
 		return 2;
 	}
-	if (parse_flags(argc, argv, 3, true) != 0)
+	tencent = strcmp(argv[2], "tencent") == 0;
+	if (parse_flags(argc, argv, 3, true, tencent ? &out_dir : NULL) != 0)
 		return 2;
 	t = tpl_load(cfg.template_path, err, sizeof(err));
 	if (t == NULL) {
 		fprintf(stderr, "gateway: %s\n", err);
 		return 1;
 	}
-	rc = strcmp(argv[2], "tencent") == 0 ? emit_tencent(t, stdout) : emit_knative(t, stdout);
+	if (out_dir != NULL) {
+		rc = emit_tencent_dir(t, out_dir, err, sizeof(err));
+		tpl_free(t);
+		if (rc != 0) {
+			fprintf(stderr, "gateway: cannot write the tencent manifests: %s\n", err);
+			return 1;
+		}
+		return 0;
+	}
+	rc = tencent ? emit_tencent(t, stdout) : emit_knative(t, stdout);
 	if (fflush(stdout) != 0)
 		rc = -1;
 	tpl_free(t);
@@ -342,7 +363,7 @@ int main(int argc, char **argv)
 	cfg.static_dir = "frontend/blog";
 	if (argc >= 2 && strcmp(argv[1], "emit") == 0)
 		return run_emit(argc, argv);
-	if (parse_flags(argc, argv, 1, false) != 0)
+	if (parse_flags(argc, argv, 1, false, NULL) != 0)
 		return 2;
 	if (load_config() != 0)
 		return 1;
