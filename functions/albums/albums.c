@@ -88,19 +88,18 @@ int albums_init(void)
 
 	if (config_load(album_vars, sizeof(album_vars) / sizeof(album_vars[0]), err, sizeof(err)) !=
 	    0) {
-		fprintf(stderr, "albums: configuration error: %s\n", err);
+		log_error("configuration error: %s", err);
 		return -1;
 	}
 	if (album_config.url_ttl_s < 1) {
-		fprintf(stderr,
-		        "albums: configuration error: ALBUM_URL_TTL_S must be at least 1\n");
+		log_error("configuration error: ALBUM_URL_TTL_S must be at least 1");
 		return -1;
 	}
 	/* The other files' own variables (upload.c prints its error itself). */
 	if (album_upload_init() != 0)
 		return -1;
 	if (search_init(err, sizeof(err)) != 0) {
-		fprintf(stderr, "albums: configuration error: %s\n", err);
+		log_error("configuration error: %s", err);
 		return -1;
 	}
 	return 0;

@@ -99,12 +99,11 @@ int album_upload_init(void)
 
 	if (config_load(upload_vars, sizeof(upload_vars) / sizeof(upload_vars[0]), err,
 	                sizeof(err)) != 0) {
-		fprintf(stderr, "albums: configuration error: %s\n", err);
+		log_error("configuration error: %s", err);
 		return -1;
 	}
 	if (upload_max < 1) {
-		fprintf(stderr,
-		        "albums: configuration error: ALBUM_MAX_UPLOAD must be at least 1\n");
+		log_error("configuration error: ALBUM_MAX_UPLOAD must be at least 1");
 		return -1;
 	}
 	return 0;

@@ -2,9 +2,8 @@
  * writing API. The route table is the function's map; handlers live in the
  * files articles.h lists. Literal routes come before {param} ones.
  */
-#include <stdio.h>
-
 #include "articles.h"
+#include "log.h"
 
 static const struct route routes[] = {
         /* public (public.c, search.c, feeds.c) */
@@ -44,7 +43,7 @@ static int articles_init(void)
 	char err[200];
 
 	if (public_init(err, sizeof(err)) != 0 || uploads_init(err, sizeof(err)) != 0) {
-		fprintf(stderr, "articles: configuration error: %s\n", err);
+		log_error("configuration error: %s", err);
 		return -1;
 	}
 	return 0;

@@ -245,7 +245,7 @@ int fn_main(int argc, char **argv, const struct fn_app *app)
 		lambda_api = scf_api = NULL;
 
 	if (config_load_shared(err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: configuration error: %s\n", app->name, err);
+		log_error("configuration error: %s", err);
 		if (lambda_api)
 			rt_lambda_init_error(lambda_api, "Runtime.ConfigError", err);
 		goto out;
