@@ -40,9 +40,7 @@ SECRET = "s3cr&t=+/?# 秘密%41"
 ODD_CODE = "0a1+b&c=d/e?f#g%41 码~"
 
 DB_NAME = f"album_auth_{os.getpid()}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 
 
 def q(sql):

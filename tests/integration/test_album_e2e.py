@@ -189,9 +189,7 @@ def bearer(token):
 
 
 def new_db(name):
-    lib.psql(f'DROP DATABASE IF EXISTS "{name}"')
-    lib.psql(f'CREATE DATABASE "{name}"')
-    url = lib.DATABASE_URL.replace("/app?", f"/{name}?")
+    url = lib.fresh_database(name)
     mig = lib.migrate(lib.fn_env(DATABASE_URL=url))
     if mig.returncode != 0:
         raise RuntimeError("migrate: " + mig.stderr)

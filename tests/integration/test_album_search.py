@@ -21,9 +21,7 @@ import lib  # noqa: E402
 from lib import tap  # noqa: E402
 
 DB_NAME = f"album_search_{os.getpid()}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 STORE = os.path.join(lib.TMP, f"album-search-objects-{os.getpid()}")
 os.makedirs(STORE, exist_ok=True)
 ENV = lib.fn_env(DATABASE_URL=URL, STORAGE_URL="file://" + STORE)

@@ -23,9 +23,7 @@ from lib import tap  # noqa: E402
 
 RUN = os.getpid()
 DB_NAME = f"album_shares_{RUN}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 STORE = os.path.join(lib.TMP, f"album-shares-{RUN}", "objects")
 ENV = lib.fn_env(DATABASE_URL=URL, STORAGE_URL="file://" + STORE,
                  GATEWAY_PUBLIC_URL="http://gw.test:8080")

@@ -24,9 +24,7 @@ from lib import tap  # noqa: E402
 
 RUN = os.getpid()
 DB_NAME = f"album_thumbs_{RUN}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 STORE = os.path.join(lib.TMP, f"thumbs-objects-{RUN}")
 shutil.rmtree(STORE, ignore_errors=True)
 os.makedirs(STORE)

@@ -21,9 +21,7 @@ EMOJI_TITLE = "你好，世界 👋🏽 — 博客 🚀"
 BIG = ("Лорем ипсум 你好 🌏 " * 4000)  # well over 64 KB in UTF-8
 
 DB_NAME = f"articles_{os.getpid()}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 ENV = lib.fn_env(DATABASE_URL=URL)
 
 

@@ -27,9 +27,7 @@ RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 U = secrets.token_hex(3)  # unique per run, for names and slugs
 
 DB_NAME = f"blog_admin_{os.getpid()}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 ENV = lib.fn_env(DATABASE_URL=URL)
 
 

@@ -26,9 +26,7 @@ RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 BAD_LOGIN = "invalid username or password"
 
 DB_NAME = f"blog_auth_{os.getpid()}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 # TRUST_PROXY=1: the tests play the proxy and name each client in
 # X-Forwarded-For (req_client_ip takes the last entry, the proxy's).
 ENV = lib.fn_env(DATABASE_URL=URL, ADMIN_USER=None, ADMIN_PASSWORD=None, TRUST_PROXY=1)

@@ -21,9 +21,7 @@ USER, PASSWORD = f"e2e{RUN}", "correct horse battery staple"
 
 # A database of its own: rate limits and counts of other files do not reach it.
 DB_NAME = f"blog_e2e_{os.getpid()}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 ENV = lib.fn_env(DATABASE_URL=URL)
 m = lib.migrate(ENV)
 tap.check("migrations", m.returncode == 0, m.stderr)

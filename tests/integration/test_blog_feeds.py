@@ -17,9 +17,7 @@ import lib  # noqa: E402
 from lib import tap  # noqa: E402
 
 DB_NAME = f"blog_feeds_{os.getpid()}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 SITE = "https://blog.example.com"
 ENV = lib.fn_env(DATABASE_URL=URL, SITE_URL=SITE + "/", SITE_TITLE="Test & <Blog>")
 

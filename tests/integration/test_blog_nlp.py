@@ -13,9 +13,7 @@ from lib import tap  # noqa: E402
 
 # Its own database: the corpus statistics must hold only what this file adds.
 DB_NAME = f"nlp_{os.getpid()}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 ENV = lib.fn_env(DATABASE_URL=URL)
 
 EN_TEXT = (

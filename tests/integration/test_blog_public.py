@@ -18,9 +18,7 @@ from lib import tap  # noqa: E402
 
 RUN = os.getpid()
 DB_NAME = f"blog_public_{RUN}"
-lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-lib.psql(f'CREATE DATABASE "{DB_NAME}"')
-URL = lib.DATABASE_URL.replace("/app?", f"/{DB_NAME}?")
+URL = lib.fresh_database(DB_NAME)
 ENV = lib.fn_env(DATABASE_URL=URL)
 
 

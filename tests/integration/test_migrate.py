@@ -19,11 +19,9 @@ def fresh_db(tag):
     """Creates an empty database; returns its DATABASE_URL."""
     _serial[0] += 1
     name = f"mig_{tag}_{os.getpid()}_{_serial[0]}"
-    lib.psql(f'DROP DATABASE IF EXISTS "{name}"')
-    lib.psql(f'CREATE DATABASE "{name}"')
     if "/app?" not in lib.DATABASE_URL:
         raise RuntimeError(f"unexpected DATABASE_URL {lib.DATABASE_URL!r}")
-    return lib.DATABASE_URL.replace("/app?", f"/{name}?")
+    return lib.fresh_database(name)
 
 
 def q(url, sql):
