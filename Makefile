@@ -71,12 +71,25 @@ $(LIB): $(SHARED_OBJ)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-# functions/<name>/*.c -> build/bin/<name>
-fn_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard functions/$(1)/*.c))
+# functions/<name>/*.c -> build/bin/<name>, plus fn_extra_<name>.
+fn_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard functions/$(1)/*.c)) $(fn_extra_$(1))
 fixture_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fixtures/$(1)/*.c))
 .SECONDEXPANSION:
 # Objects are never intermediate: keep them for incremental builds.
 .SECONDARY:
+# The blog's page templates (frontend/blog/templates/*.html) are compiled into
+# the articles function: one binary to deploy, nothing to find at run time.
+BLOG_TEMPLATES := $(wildcard frontend/blog/templates/*.html)
+fn_extra_articles := $(BUILD)/obj/gen/blog_templates.o
+$(BUILD)/gen/blog_templates.c: $(BLOG_TEMPLATES) deploy/embed
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  EMBED   $@')
+	$(Q)deploy/embed blog_templates frontend/blog/templates > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  CC      $<')
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(BUILD)/bin/%: $$(call fn_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  LD      $@')

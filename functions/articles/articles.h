@@ -8,6 +8,10 @@
  *   admin.c     writing articles: create, edit, delete, status, schedule,
  *               Markdown, slugs, automatic summary and keyword tags
  *   taxonomy.c  categories and tags CRUD, image upload for the editor
+ *   pages.c     the public site as server-rendered HTML (home, archives,
+ *               search, article with comments, about) from the templates
+ *               compiled in from frontend/blog/templates
+ *   editor.c    the admin's dashboard counts and Markdown preview
  *
  * Every handler follows fn.h: it returns the HTTP status it set in res.
  */
@@ -15,11 +19,13 @@
 #define ARTICLES_H
 
 #include "fn.h"
+#include "tmpl.h"
 
 /* Start-up: each reads its part of the function's configuration; 0, or -1
  * with the bad variable named in err. */
 int public_init(char *err, size_t errlen);
 int uploads_init(char *err, size_t errlen);
+int pages_init(char *err, size_t errlen);
 
 /* public.c */
 int health_get(struct req *req, struct res *res);
@@ -58,5 +64,20 @@ int tags_create(struct req *req, struct res *res);
 int tags_update(struct req *req, struct res *res);
 int tags_delete(struct req *req, struct res *res);
 int uploads_create(struct req *req, struct res *res);
+
+/* pages.c: text/html responses */
+int page_home(struct req *req, struct res *res);
+int page_article(struct req *req, struct res *res);
+int page_category(struct req *req, struct res *res);
+int page_tag(struct req *req, struct res *res);
+int page_search(struct req *req, struct res *res);
+int page_about(struct req *req, struct res *res);
+
+/* editor.c */
+int admin_stats(struct req *req, struct res *res);
+int admin_preview(struct req *req, struct res *res);
+
+/* The page templates (frontend/blog/templates), compiled in by deploy/embed. */
+extern const struct tmpl_source blog_templates[];
 
 #endif

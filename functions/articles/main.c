@@ -20,7 +20,17 @@ static const struct route routes[] = {
         {"GET", "/atom.xml", feed_atom},
         {"GET", "/sitemap.xml", sitemap_xml},
 
-        /* admin (admin.c, taxonomy.c): every handler calls auth_require_admin */
+        /* server-rendered pages (pages.c, templates in frontend/blog/templates) */
+        {"GET", "/", page_home},
+        {"GET", "/articles/{slug}", page_article},
+        {"GET", "/category/{slug}", page_category},
+        {"GET", "/tag/{slug}", page_tag},
+        {"GET", "/search", page_search},
+        {"GET", "/about", page_about},
+
+        /* admin (admin.c, taxonomy.c, editor.c): every handler calls auth_require_admin */
+        {"GET", "/api/admin/stats", admin_stats},
+        {"POST", "/api/admin/preview", admin_preview},
         {"GET", "/api/admin/articles", admin_articles_list},
         {"GET", "/api/admin/articles/{id}", admin_articles_get},
         {"POST", "/api/articles", admin_articles_create},
@@ -42,7 +52,8 @@ static int articles_init(void)
 {
 	char err[200];
 
-	if (public_init(err, sizeof(err)) != 0 || uploads_init(err, sizeof(err)) != 0) {
+	if (public_init(err, sizeof(err)) != 0 || uploads_init(err, sizeof(err)) != 0 ||
+	    pages_init(err, sizeof(err)) != 0) {
 		log_error("configuration error: %s", err);
 		return -1;
 	}
