@@ -295,11 +295,34 @@ int static_file_reply(int *fd, const struct stat *st, bool not_modified, const c
 	return 0;
 }
 
+/* 301 to the raw path with a "/" added (a directory asked for without it). */
+static int redirect_slash(const char *raw, struct arena *a, struct gw_reply *out)
+{
+	static const char body[] = "{\"status\":301}";
+	struct MHD_Response *r;
+	const char *loc = arena_printf(a, "%s/", raw);
+
+	if (loc == NULL)
+		return -1;
+	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+	                                    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return -1;
+	if (MHD_add_response_header(r, "Location", loc) != MHD_YES ||
+	    MHD_add_response_header(r, "Content-Type", "application/json") != MHD_YES) {
+		MHD_destroy_response(r);
+		return -1;
+	}
+	out->status = MHD_HTTP_MOVED_PERMANENTLY;
+	out->resp = r;
+	return 0;
+}
+
 int static_reply(struct MHD_Connection *con, const char *root, const char *method, const char *url,
                  struct gw_reply *out)
 {
 	char rroot[PATH_MAX], path[PATH_MAX], etag[64];
-	const char *type;
+	const char *type, *raw;
 	struct arena *a = NULL;
 	struct stat st;
 	int fd = -1, rc = -1, n;
@@ -314,6 +337,7 @@ int static_reply(struct MHD_Connection *con, const char *root, const char *metho
 	/* url is the raw path (front.c: API Gateway's rawPath): decoded here */
 	if (!static_uri_safe(url))
 		goto not_found;
+	raw = url;
 	a = arena_new();
 	url = kv_unescape(a, url, strlen(url), false);
 	if (url == NULL || !path_ok(url) || realpath(root, rroot) == NULL)
@@ -328,8 +352,13 @@ int static_reply(struct MHD_Connection *con, const char *root, const char *metho
 		goto not_found;
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		n = snprintf(path, sizeof(path), "%s%s%sindex.html", rroot, url,
-		             url[strlen(url) - 1] == '/' ? "" : "/");
+		fd = -1;
+		/* "/admin" -> "/admin/", so the page's relative URLs resolve */
+		if (url[strlen(url) - 1] != '/') {
+			rc = redirect_slash(raw, a, out);
+			goto out;
+		}
+		n = snprintf(path, sizeof(path), "%s%sindex.html", rroot, url);
 		if (n < 0 || (size_t)n >= sizeof(path))
 			goto not_found;
 		fd = open_checked(rroot, path, &st);
@@ -340,9 +369,9 @@ int static_reply(struct MHD_Connection *con, const char *root, const char *metho
 	}
 	make_etag(&st, etag, sizeof(etag));
 	type = static_content_type(path);
-	if (static_file_reply(&fd, &st, not_modified(con, etag, &st), type, etag,
-	                      strncmp(type, "text/html", 9) == 0 ? "no-cache"
-	                                                         : "public, max-age=3600",
+	/* Revalidated every time (a 304 is cheap): an edited page, script or
+	 * stylesheet shows on the next reload while developing. */
+	if (static_file_reply(&fd, &st, not_modified(con, etag, &st), type, etag, "no-cache",
 	                      out) != 0) {
 		log_error("static: cannot build the response for %s", url);
 		goto out;
