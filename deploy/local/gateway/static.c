@@ -304,8 +304,7 @@ static int redirect_slash(const char *raw, struct arena *a, struct gw_reply *out
 
 	if (loc == NULL)
 		return -1;
-	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-	                                    MHD_RESPMEM_PERSISTENT);
+	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return -1;
 	if (MHD_add_response_header(r, "Location", loc) != MHD_YES ||
