@@ -21,7 +21,8 @@
  * rules); dotted names resolve their first segment that way, then descend.
  *
  * Templates are compiled once (at cold start) into a set; rendering appends
- * to an arena string and never fails on data, only on memory.
+ * to an arena string and fails only on memory or past its limits (16 MiB of
+ * output or 2 million node visits: nested loops over large data), with NULL.
  */
 #ifndef TMPL_H
 #define TMPL_H
