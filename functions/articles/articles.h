@@ -8,6 +8,7 @@
  *   admin.c     writing articles: create, edit, delete, status, schedule,
  *               Markdown, slugs, automatic summary and keyword tags
  *   taxonomy.c  categories and tags CRUD, image upload for the editor
+ *   public.h    the reading functions public.c and search.c share with pages.c
  *   pages.c     the public site as server-rendered HTML (home, archives,
  *               search, article with comments, about) from the templates
  *               compiled in from frontend/blog/templates

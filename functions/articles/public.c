@@ -42,6 +42,7 @@
 #include "json.h"
 #include "log.h"
 #include "articles.h"
+#include "public.h"
 
 /* The SQL is defined at the end of the file; handlers name it. */
 static const char *const SQL_HEALTH;
@@ -103,13 +104,6 @@ int public_init(char *err, size_t errlen)
 
 /* ---- helpers ---- */
 
-/* The list's filters as given (NULL when absent or empty). */
-struct list_filter {
-	const char *category;
-	const char *tag;
-	const char *q;
-};
-
 /* Optional text query parameter: NULL when absent or empty; -1 (400 naming
  * it) when not UTF-8 or too long. */
 static int query_text(struct req *req, struct res *res, const char *name, const char **out)
@@ -130,7 +124,7 @@ static int query_text(struct req *req, struct res *res, const char *name, const 
 
 /* Hex fingerprint of the filters, "" when there are none: a cursor issued
  * under one set of filters must not page another list. */
-static const char *filter_fingerprint(struct arena *a, const struct list_filter *f)
+static const char *filter_fingerprint(struct arena *a, const struct public_filter *f)
 {
 	if (!f->category && !f->tag && !f->q)
 		return "";
@@ -160,7 +154,7 @@ static int articles_cursor_params(struct arena *a, const char *cursor, const cha
 
 /* The filters' WHERE clauses (constant SQL, $n numbered from params[*n]),
  * appended to sql; their values appended to params. */
-static char *list_where(struct arena *a, const char *sql, const struct list_filter *f,
+static char *list_where(struct arena *a, const char *sql, const struct public_filter *f,
                         const char *tsq, const char **params, int *n)
 {
 	if (f->category) {
@@ -240,37 +234,90 @@ int health_get(struct req *req, struct res *res)
 	return res_json(res, 503, root);
 }
 
+/* One page of the public list (public.h): filters, then the keyset, then
+ * one row more than asked to tell whether another page exists. */
+int public_list_page(struct arena *a, const struct public_filter *f, const char *cursor,
+                     uint64_t limit, cJSON **items, const char **next)
+{
+	const char *params[6] = {NULL};
+	const char *tsq = NULL, *fp;
+	char *ts = NULL, *id = NULL, *sql;
+	PGresult *r;
+	int n = 0, rows, rc;
+
+	*items = NULL;
+	*next = NULL;
+	fp = filter_fingerprint(a, f);
+	if (cursor && (rc = articles_cursor_params(a, cursor, fp, &ts, &id)) != 0)
+		return rc == -2 ? PUBLIC_ERR_FILTERS : PUBLIC_ERR_CURSOR;
+	if (f->q && (tsq = search_tsquery(a, f->q)) == NULL) {
+		/* No searchable term: nothing matches. */
+		*items = cJSON_CreateArray();
+		return 0;
+	}
+	sql = list_where(a, SQL_LIST_SELECT, f, tsq, params, &n);
+	if (cursor) {
+		params[n] = ts;
+		params[n + 1] = id;
+		n += 2;
+		sql = arena_printf(
+		        a, "%s AND (a.published_at, a.id) < ($%d::timestamptz, $%d::bigint)", sql,
+		        n - 1, n);
+	}
+	params[n++] = arena_printf(a, "%" PRIu64, limit + 1);
+	sql = arena_printf(a, "%s%s $%d::int", sql, SQL_LIST_ORDER, n);
+	r = db_query(a, sql, n, params);
+	if (!r)
+		return PUBLIC_ERR_DB;
+
+	rows = PQntuples(r);
+	*items = list_items(r, (int)limit);
+	if ((uint64_t)rows > limit) {
+		int last = (int)limit - 1;
+		int us_col = PQfnumber(r, "page_us");
+
+		*next = cursor_keyset_encode(a, PQgetvalue(r, last, us_col), PQgetvalue(r, last, 0),
+		                             fp);
+	}
+	return 0;
+}
+
 /* Public list, newest first: ?limit=1..100 (20), ?cursor=next_cursor,
  * ?category=<slug>, ?tag=<slug>, ?q=<text>; "total" counts every match. */
 int articles_list(struct req *req, struct res *res)
 {
 	const char *cursor = req_query(req, "cursor");
 	const char *params[6] = {NULL};
-	const char *tsq = NULL, *fp;
-	struct list_filter f;
-	char *ts = NULL, *id = NULL, *sql, *count_sql;
-	cJSON *root;
-	PGresult *r, *c;
+	const char *tsq = NULL, *next;
+	struct public_filter f;
+	char *count_sql;
+	cJSON *root, *items;
+	PGresult *c;
 	uint64_t limit;
-	int n = 0, rows, rc;
+	int n = 0, rc;
 
 	if (req_query_u64(req, res, "limit", ARTICLES_LIMIT_DEFAULT, 1, ARTICLES_LIMIT_MAX, &limit))
 		return res->status;
 	if (query_text(req, res, "category", &f.category) || query_text(req, res, "tag", &f.tag) ||
 	    query_text(req, res, "q", &f.q))
 		return res->status;
-	fp = filter_fingerprint(req->arena, &f);
-	if (cursor && (rc = articles_cursor_params(req->arena, cursor, fp, &ts, &id)) != 0)
+	rc = public_list_page(req->arena, &f, cursor, limit, &items, &next);
+	if (rc == PUBLIC_ERR_DB)
+		return db_fail(res);
+	if (rc != 0)
 		return res_error(
 		        res, 400, "invalid_cursor",
-		        rc == -2 ? "the cursor was issued for other filters"
-		                 : "the cursor is malformed or was not issued by this server",
+		        rc == PUBLIC_ERR_FILTERS
+		                ? "the cursor was issued for other filters"
+		                : "the cursor is malformed or was not issued by this server",
 		        "cursor");
-	if (f.q && (tsq = search_tsquery(req->arena, f.q)) == NULL) {
-		/* No searchable term: nothing matches. */
-		root = cJSON_CreateObject();
-		cJSON_AddArrayToObject(root, "items");
+	root = cJSON_CreateObject();
+	cJSON_AddItemToObject(root, "items", items);
+	if (next)
+		cJSON_AddStringToObject(root, "next_cursor", next);
+	else
 		cJSON_AddNullToObject(root, "next_cursor");
+	if (f.q && (tsq = search_tsquery(req->arena, f.q)) == NULL) {
 		cJSON_AddNumberToObject(root, "total", 0);
 		return res_json(res, 200, root);
 	}
@@ -285,43 +332,30 @@ int articles_list(struct req *req, struct res *res)
 		count_sql = list_where(req->arena, SQL_COUNT_SELECT, &f, tsq, params, &n);
 		c = db_query(req->arena, count_sql, n, params);
 	}
-	if (!c)
+	if (!c) {
+		cJSON_Delete(root);
 		return db_fail(res);
-
-	/* The page: filters, then the keyset, then one row more than asked to
-	 * tell whether another page exists. */
-	n = 0;
-	sql = list_where(req->arena, SQL_LIST_SELECT, &f, tsq, params, &n);
-	if (cursor) {
-		params[n] = ts;
-		params[n + 1] = id;
-		n += 2;
-		sql = arena_printf(
-		        req->arena,
-		        "%s AND (a.published_at, a.id) < ($%d::timestamptz, $%d::bigint)", sql,
-		        n - 1, n);
-	}
-	params[n++] = arena_printf(req->arena, "%" PRIu64, limit + 1);
-	sql = arena_printf(req->arena, "%s%s $%d::int", sql, SQL_LIST_ORDER, n);
-	r = db_query(req->arena, sql, n, params);
-	if (!r)
-		return db_fail(res);
-
-	rows = PQntuples(r);
-	root = cJSON_CreateObject();
-	cJSON_AddItemToObject(root, "items", list_items(r, (int)limit));
-	if ((uint64_t)rows > limit) {
-		int last = (int)limit - 1;
-		int us_col = PQfnumber(r, "page_us");
-
-		cJSON_AddStringToObject(root, "next_cursor",
-		                        cursor_keyset_encode(req->arena, PQgetvalue(r, last, us_col),
-		                                             PQgetvalue(r, last, 0), fp));
-	} else {
-		cJSON_AddNullToObject(root, "next_cursor");
 	}
 	cJSON_AddNumberToObject(root, "total", strtod(PQgetvalue(c, 0, 0), NULL));
 	return res_json(res, 200, root);
+}
+
+/* The public article with this slug (public.h). */
+int public_article_by_slug(struct arena *a, const char *slug, cJSON **out)
+{
+	long chars = slug ? json_utf8_len(slug) : -1;
+	PGresult *r;
+
+	*out = NULL;
+	if (chars < 1 || chars > SLUG_MAX_CHARS)
+		return 1;
+	r = db_query(a, SQL_GET_BY_SLUG, 1, &slug);
+	if (!r)
+		return PUBLIC_ERR_DB;
+	if (PQntuples(r) == 0)
+		return 1;
+	*out = db_row_json(r, 0);
+	return 0;
 }
 
 /* One public article by id (all digits) or by slug, with its body, category,
@@ -330,27 +364,28 @@ int articles_get(struct req *req, struct res *res)
 {
 	const char *v = req_param(req, "id");
 	const char *params[1];
+	cJSON *art;
 	PGresult *r;
 	uint64_t id;
+	int rc;
 
 	if (v && *v && v[strspn(v, "0123456789")] == '\0') {
 		if (req_param_u64(req, res, "id", 1, INT64_MAX, &id))
 			return res->status;
 		params[0] = arena_printf(req->arena, "%" PRIu64, id);
 		r = db_query(req->arena, SQL_GET_BY_ID, 1, params);
-	} else {
-		long chars = v ? json_utf8_len(v) : -1;
-
-		if (chars < 1 || chars > SLUG_MAX_CHARS)
+		if (!r)
+			return db_fail(res);
+		if (PQntuples(r) == 0)
 			return res_error(res, 404, "not_found", "no such article", NULL);
-		params[0] = v;
-		r = db_query(req->arena, SQL_GET_BY_SLUG, 1, params);
+		return res_json(res, 200, db_row_json(r, 0));
 	}
-	if (!r)
+	rc = public_article_by_slug(req->arena, v, &art);
+	if (rc == PUBLIC_ERR_DB)
 		return db_fail(res);
-	if (PQntuples(r) == 0)
+	if (rc != 0)
 		return res_error(res, 404, "not_found", "no such article", NULL);
-	return res_json(res, 200, db_row_json(r, 0));
+	return res_json(res, 200, art);
 }
 
 /* The most viewed public articles: ?limit=1..50 (10), view_count desc, id desc. */
@@ -457,7 +492,7 @@ static const char *const SQL_HEALTH = "SELECT 1";
 /* Visible to readers: published or scheduled (status is one of three, by
  * the articles_status_valid check, so `<> 'draft'` says it and matches the
  * partial indexes of 001/003 exactly), and its time has come. */
-#define PUBLIC(t) " " t ".status <> 'draft' AND " t ".published_at <= now()"
+#define PUBLIC(t) PUBLIC_VISIBLE_SQL(t)
 
 #define CATEGORY_JSON(c) \
 	"json_build_object('id', " c ".id, 'name', " c ".name, 'slug', " c ".slug)"

@@ -23,6 +23,7 @@
 #include "json.h"
 #include "text.h"
 #include "articles.h"
+#include "public.h"
 
 /* The SQL is defined at the end of the file; handlers name it. */
 static const char *const SQL_SEARCH;
@@ -163,21 +164,66 @@ static char *search_snippet(struct arena *a, const char *summary, const char *bo
 
 /* ---- the handler ---- */
 
+/* One page of results for q (public.h). */
+int search_page(struct arena *a, const char *q, const char *cursor, uint64_t limit, cJSON **items,
+                const char **next)
+{
+	const char *params[3];
+	const char *tsq;
+	struct search_terms terms;
+	PGresult *r;
+	long offset = 0;
+	char *fp;
+	int rows;
+
+	*items = NULL;
+	*next = NULL;
+	tsq = search_tsquery(a, q);
+	if (tsq == NULL)
+		return PUBLIC_ERR_NO_TERM;
+	fp = cursor_fingerprint(a, tsq);
+	if (cursor) {
+		offset = cursor_offset_decode(a, cursor, fp, SEARCH_OFFSET_MAX);
+		if (offset < 0)
+			return PUBLIC_ERR_CURSOR;
+	}
+
+	/* One row more than asked tells whether another page exists. */
+	params[0] = tsq;
+	params[1] = arena_printf(a, "%" PRIu64, limit + 1);
+	params[2] = arena_printf(a, "%ld", offset);
+	r = db_query(a, SQL_SEARCH, 3, params);
+	if (!r)
+		return PUBLIC_ERR_DB;
+
+	terms.n = text_search_terms(a, q, &terms.v);
+	rows = PQntuples(r);
+	*items = cJSON_CreateArray();
+	for (int i = 0; i < rows && (uint64_t)i < limit; i++) {
+		cJSON *item = db_row_json(r, i);
+		const char *summary = PQgetvalue(r, i, 3);
+		const char *body = PQgetvalue(r, i, 9);
+
+		cJSON_DeleteItemFromObject(item, "body_head");
+		cJSON_AddStringToObject(item, "snippet", search_snippet(a, summary, body, &terms));
+		cJSON_AddItemToArray(*items, item);
+	}
+	if ((uint64_t)rows > limit && offset + (long)limit <= SEARCH_OFFSET_MAX)
+		*next = cursor_offset_encode(a, fp, offset + (long)limit);
+	return 0;
+}
+
 /* GET /api/search?q=&limit=&cursor=: public articles matching every term of
  * q, best first; items as the list's plus "rank" and a plain-text "snippet". */
 int articles_search(struct req *req, struct res *res)
 {
 	const char *q = req_query(req, "q");
 	const char *cursor = req_query(req, "cursor");
-	const char *params[3];
-	const char *tsq;
-	struct search_terms terms;
+	const char *next;
 	cJSON *root, *items;
-	PGresult *r;
 	uint64_t limit;
-	long qlen, offset = 0;
-	char *fp;
-	int rows;
+	long qlen;
+	int rc;
 
 	if (q == NULL || *q == '\0')
 		return res_error(res, 400, "invalid_parameter", "q is required", "q");
@@ -189,45 +235,22 @@ int articles_search(struct req *req, struct res *res)
 		                  "q is longer than %d characters", SEARCH_Q_MAX);
 	if (req_query_u64(req, res, "limit", SEARCH_LIMIT_DEFAULT, 1, SEARCH_LIMIT_MAX, &limit))
 		return res->status;
-	tsq = search_tsquery(req->arena, q);
-	if (tsq == NULL)
+	rc = search_page(req->arena, q, cursor, limit, &items, &next);
+	if (rc == PUBLIC_ERR_NO_TERM)
 		return res_error(
 		        res, 400, "invalid_parameter",
 		        "q has no word to search for (letters, digits or Chinese characters)", "q");
-	fp = cursor_fingerprint(req->arena, tsq);
-	if (cursor) {
-		offset = cursor_offset_decode(req->arena, cursor, fp, SEARCH_OFFSET_MAX);
-		if (offset < 0)
-			return res_error(res, 400, "invalid_cursor",
-			                 "the cursor is malformed, expired or from another query",
-			                 "cursor");
-	}
-
-	/* One row more than asked tells whether another page exists. */
-	params[0] = tsq;
-	params[1] = arena_printf(req->arena, "%" PRIu64, limit + 1);
-	params[2] = arena_printf(req->arena, "%ld", offset);
-	r = db_query(req->arena, SQL_SEARCH, 3, params);
-	if (!r)
+	if (rc == PUBLIC_ERR_CURSOR)
+		return res_error(res, 400, "invalid_cursor",
+		                 "the cursor is malformed, expired or from another query",
+		                 "cursor");
+	if (rc != 0)
 		return db_fail(res);
 
-	terms.n = text_search_terms(req->arena, q, &terms.v);
-	rows = PQntuples(r);
 	root = cJSON_CreateObject();
-	items = cJSON_AddArrayToObject(root, "items");
-	for (int i = 0; i < rows && (uint64_t)i < limit; i++) {
-		cJSON *item = db_row_json(r, i);
-		const char *summary = PQgetvalue(r, i, 3);
-		const char *body = PQgetvalue(r, i, 9);
-
-		cJSON_DeleteItemFromObject(item, "body_head");
-		cJSON_AddStringToObject(item, "snippet",
-		                        search_snippet(req->arena, summary, body, &terms));
-		cJSON_AddItemToArray(items, item);
-	}
-	if ((uint64_t)rows > limit && offset + (long)limit <= SEARCH_OFFSET_MAX)
-		cJSON_AddStringToObject(root, "next_cursor",
-		                        cursor_offset_encode(req->arena, fp, offset + (long)limit));
+	cJSON_AddItemToObject(root, "items", items);
+	if (next)
+		cJSON_AddStringToObject(root, "next_cursor", next);
 	else
 		cJSON_AddNullToObject(root, "next_cursor");
 	return res_json(res, 200, root);

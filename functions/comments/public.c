@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cJSON.h>
 
@@ -164,9 +165,10 @@ static char *client_hash(struct req *req)
 
 /* ---- shared steps ---- */
 
-/* The article id of the path, checked to be public. Returns 0 with *id set,
- * or the status of the error filled in res. */
-static int public_article(struct req *req, struct res *res, const char **id)
+/* The article id of the path, checked to be public. Returns 0 with *id set
+ * (and *slug, when slug is not NULL), or the status of the error filled in
+ * res. */
+static int public_article(struct req *req, struct res *res, const char **id, const char **slug)
 {
 	const char *params[1];
 	PGresult *r;
@@ -181,6 +183,8 @@ static int public_article(struct req *req, struct res *res, const char **id)
 	if (PQntuples(r) == 0)
 		return res_error(res, 404, "not_found", "no such article", NULL);
 	*id = params[0];
+	if (slug)
+		*slug = PQgetvalue(r, 0, 0);
 	return 0;
 }
 
@@ -199,7 +203,7 @@ int comments_list(struct req *req, struct res *res)
 	uint64_t limit;
 	int rows, shown, status, c_id, c_root, c_us;
 
-	if ((status = public_article(req, res, &article)) != 0)
+	if ((status = public_article(req, res, &article, NULL)) != 0)
 		return status;
 	if (req_query_u64(req, res, "limit", COMMENTS_LIMIT_DEFAULT, 1, COMMENTS_LIMIT_MAX, &limit))
 		return res->status;
@@ -372,20 +376,17 @@ static int submission_read(struct req *req, struct res *res, const cJSON *body,
 	return 0;
 }
 
-/* Public submission, stored as pending: 201 {"id","status":"pending"}. */
-int comments_submit(struct req *req, struct res *res)
+/* Stores a submission (body: the fields as JSON) for moderation: 201
+ * {"id","status":"pending"}, or the status of the error filled in res. */
+static int submission_store(struct req *req, struct res *res, const char *article,
+                            const cJSON *body)
 {
 	struct submission s = {NULL, NULL, NULL, NULL};
-	const char *article = NULL, *ip_hash, *hash, *params[7];
-	const cJSON *body;
+	const char *ip_hash, *hash, *params[7];
 	PGresult *r;
 	cJSON *root;
 	int status;
 
-	if ((status = public_article(req, res, &article)) != 0)
-		return status;
-	if (json_body(req, res, &body))
-		return res->status;
 	if (honeypot_filled(body))
 		return honeypot_answer(req, res);
 	if ((status = submission_read(req, res, body, &s)) != 0)
@@ -459,13 +460,112 @@ fail_db:
 	return status;
 }
 
+/* True when the request body is an HTML form's
+ * (application/x-www-form-urlencoded, any parameters). */
+static bool form_posted(const struct req *req)
+{
+	const char *ct = req_header(req, "content-type");
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form) - 1;
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	return strncasecmp(ct, form, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* A form's fields as the JSON body a script would send: strings, and
+ * parent_id a number when it is all digits (else left a string, which
+ * validation refuses); empty optional fields are absent. */
+static cJSON *form_fields(struct req *req)
+{
+	static const char *const names[] = {"author_name", "author_email", "content", "website"};
+	const char *parent = req_form(req, "parent_id");
+	cJSON *body = cJSON_CreateObject();
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = req_form(req, names[i]);
+
+		if (v && (v[0] || i == 0 || i == 2))
+			cJSON_AddStringToObject(body, names[i], v);
+	}
+	if (parent && parent[0]) {
+		if (strlen(parent) <= 18 && parent[strspn(parent, "0123456789")] == '\0')
+			cJSON_AddNumberToObject(body, "parent_id",
+			                        (double)strtoll(parent, NULL, 10));
+		else
+			cJSON_AddStringToObject(body, "parent_id", parent);
+	}
+	return body;
+}
+
+/* "/articles/<slug>?comment=<code>#comment-status", the slug's non-ASCII
+ * bytes percent-encoded for the Location header. */
+static char *article_location(struct arena *a, const char *slug, const char *code)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(slug), o = 0;
+	char *enc = arena_alloc(a, n * 3 + 1);
+
+	for (const unsigned char *p = (const unsigned char *)slug; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-') {
+			enc[o++] = (char)*p;
+		} else {
+			enc[o++] = '%';
+			enc[o++] = hex[*p >> 4];
+			enc[o++] = hex[*p & 15];
+		}
+	}
+	enc[o] = '\0';
+	return arena_printf(a, "/articles/%s?comment=%s#comment-status", enc, code);
+}
+
+/* Public submission, stored as pending: 201 {"id","status":"pending"}.
+ * An HTML form's post (application/x-www-form-urlencoded, the page without
+ * JavaScript) gets the same checks and 303 See Other back to the article,
+ * ?comment=pending on success, else a code the page explains (invalid,
+ * rate_limited, duplicate, error); JSON callers get JSON as always. */
+int comments_submit(struct req *req, struct res *res)
+{
+	const char *article = NULL, *slug = NULL, *code;
+	const cJSON *body;
+	cJSON *form;
+	int status;
+
+	if ((status = public_article(req, res, &article, &slug)) != 0)
+		return status;
+	if (!form_posted(req)) {
+		if (json_body(req, res, &body))
+			return res->status;
+		return submission_store(req, res, article, body);
+	}
+
+	form = arena_defer(req->arena, (void (*)(void *))cJSON_Delete, form_fields(req));
+	status = submission_store(req, res, article, form);
+	if (status == 201)
+		code = "pending";
+	else if (status == 422 || status == 400)
+		code = "invalid";
+	else if (status == 429)
+		code = "rate_limited";
+	else if (status == 409)
+		code = "duplicate";
+	else
+		code = "error";
+	/* The JSON answer gives way to the redirect (a 429 keeps Retry-After). */
+	res_header_set(res, "Location", article_location(req->arena, slug, code));
+	res_header_set(res, "Cache-Control", "no-store");
+	return res_body(res, 303, "text/plain; charset=utf-8", "See Other\n", 10, false);
+}
+
 /* ---- SQL ---- */
 
 /* clang-format off */
 
 /* Readers see published articles, and scheduled ones whose time has come. */
 static const char *const SQL_ARTICLE_PUBLIC =
-	"SELECT 1 FROM articles"
+	"SELECT slug FROM articles"
 	" WHERE id = $1::bigint AND status IN ('published', 'scheduled')"
 	"  AND published_at <= now()";
 

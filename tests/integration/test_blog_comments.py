@@ -448,9 +448,13 @@ def test_validation():
                                "X-Forwarded-For": new_ip()})
     tap.eq("malformed JSON -> 400", st, 400)
     st, _, data = SRV.request("POST", f"/api/articles/{PUB}/comments", "author_name=x",
+                              {"Content-Type": "text/plain", "X-Forwarded-For": new_ip()})
+    tap.eq("text/plain body -> 415", st, 415)
+    # An HTML form without JavaScript: stored checks apply, then back to the page.
+    st, _, data = SRV.request("POST", f"/api/articles/{PUB}/comments", "author_name=x",
                               {"Content-Type": "application/x-www-form-urlencoded",
                                "X-Forwarded-For": new_ip()})
-    tap.eq("form body -> 415", st, 415)
+    tap.eq("form body without content -> 303 back to the article", st, 303)
     st, _, obj = submit(PUB, ["not", "an", "object"])
     tap.eq("non-object JSON -> 422", st, 422)
 
