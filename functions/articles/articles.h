@@ -64,6 +64,7 @@ int categories_delete(struct req *req, struct res *res);
 int tags_create(struct req *req, struct res *res);
 int tags_update(struct req *req, struct res *res);
 int tags_delete(struct req *req, struct res *res);
+int admin_tags_list(struct req *req, struct res *res);
 int uploads_create(struct req *req, struct res *res);
 
 /* pages.c: text/html responses */

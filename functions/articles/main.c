@@ -31,6 +31,7 @@ static const struct route routes[] = {
         /* admin (admin.c, taxonomy.c, editor.c): every handler calls auth_require_admin */
         {"GET", "/api/admin/stats", admin_stats},
         {"POST", "/api/admin/preview", admin_preview},
+        {"GET", "/api/admin/tags", admin_tags_list},
         {"GET", "/api/admin/articles", admin_articles_list},
         {"GET", "/api/admin/articles/{id}", admin_articles_get},
         {"POST", "/api/articles", admin_articles_create},

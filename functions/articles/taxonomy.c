@@ -53,6 +53,7 @@ struct taxon {
 /* The two tables, defined with their SQL at the end of the file. */
 static const struct taxon CATEGORY;
 static const struct taxon TAG;
+static const char *const SQL_TAGS_ALL;
 
 /* The input of a create or an update; NULL / has_sort false = not given. */
 struct taxon_input {
@@ -302,6 +303,24 @@ int tags_delete(struct req *req, struct res *res)
 	return taxon_delete(req, res, &TAG);
 }
 
+/* GET /api/admin/tags -> every tag by name with its count of articles of
+ * any status (the public cloud lists only tags of published articles). */
+int admin_tags_list(struct req *req, struct res *res)
+{
+	struct auth_admin me;
+	PGresult *r;
+	cJSON *root;
+
+	if (auth_require_admin(req, res, &me))
+		return res->status;
+	r = db_query(req->arena, SQL_TAGS_ALL, 0, NULL);
+	if (!r)
+		return db_fail(res);
+	root = cJSON_CreateObject();
+	cJSON_AddItemToObject(root, "items", db_rows_json(r));
+	return res_json(res, 200, root);
+}
+
 /* ---- uploads ---- */
 
 /* Room for a multipart envelope around an image of UPLOAD_MAX_BYTES. */
@@ -459,6 +478,11 @@ static const char SQL_TAG_CONFLICT[] =
         "SELECT COALESCE(bool_or(name = $1::text), false), COALESCE(bool_or(slug = $2::text), "
         "false) "
         "FROM tags WHERE (name = $1::text OR slug = $2::text) AND id <> $3::bigint";
+
+static const char *const SQL_TAGS_ALL =
+        "SELECT t.id, t.name, t.slug, count(x.article_id) AS article_count "
+        "FROM tags t LEFT JOIN article_tags x ON x.tag_id = t.id "
+        "GROUP BY t.id ORDER BY t.name";
 
 static const struct taxon CATEGORY = {
         "category",
