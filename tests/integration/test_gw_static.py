@@ -128,6 +128,9 @@ def main():
             etag, lm = h.get("etag"), h.get("last-modified")
             tap.check("ETag present and quoted", bool(etag) and etag.endswith('"'), etag)
             tap.check("Last-Modified is an HTTP date", bool(lm) and lm.endswith(" GMT"), lm)
+            tap.eq("not sniffed, not framed",
+                   (h.get("x-content-type-options"), h.get("x-frame-options")),
+                   ("nosniff", "DENY"))
             st2, h2, _ = gw.request("GET", "/style.css")
             tap.eq("ETag stable across requests", dict((k.lower(), v) for k, v in h2).get("etag"),
                    etag)

@@ -287,7 +287,8 @@ int static_file_reply(int *fd, const struct stat *st, bool not_modified, const c
 	    (etag[0] && MHD_add_response_header(r, "ETag", etag) != MHD_YES) ||
 	    (date[0] && MHD_add_response_header(r, "Last-Modified", date) != MHD_YES) ||
 	    MHD_add_response_header(r, "Cache-Control", cache_control) != MHD_YES ||
-	    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") != MHD_YES) {
+	    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") != MHD_YES ||
+	    MHD_add_response_header(r, "X-Frame-Options", "DENY") != MHD_YES) {
 		MHD_destroy_response(r);
 		return -1;
 	}
