@@ -6,6 +6,8 @@
  *   admin ensure --random USERNAME when no admin exists, creates USERNAME with
  *                                  a random 20-character password and prints
  *                                  "admin user: NAME password: PW" (only then)
+ *   admin password USERNAME        sets a new password (first line of stdin)
+ *                                  and ends every session of that user
  *
  * Connects with DATABASE_URL, or libpq's PG* variables when it is unset.
  * Passwords are stored as argon2id hashes (auth_password_hash). Exit 0 on
@@ -32,6 +34,7 @@ static void usage(FILE *f)
 	fputs("usage: admin create USERNAME        (password: first line of stdin)\n"
 	      "       admin ensure                 (ADMIN_USER / ADMIN_PASSWORD)\n"
 	      "       admin ensure --random USERNAME\n"
+	      "       admin password USERNAME      (new password: first line of stdin)\n"
 	      "Creates blog admin accounts. ensure does nothing when an admin exists;\n"
 	      "--random prints the generated password once. Connects with DATABASE_URL\n"
 	      "or the PG* variables.\n",
@@ -209,6 +212,50 @@ static int cmd_ensure(struct arena *a, const char *random_user)
 	return 0;
 }
 
+/* A forgotten password: the new hash and the end of every session of the
+ * user, in one transaction (a stolen session dies with the old password). */
+static int cmd_password(struct arena *a, const char *username)
+{
+	const char *password = read_password(a), *params[2];
+	long n;
+
+	if (password == NULL || !password_ok(password)) {
+		fprintf(stderr,
+		        "admin: the password (first line of stdin) must be 1-%d characters\n",
+		        PASSWORD_MAX);
+		return 1;
+	}
+	params[0] = username;
+	params[1] = auth_password_hash(a, password);
+	if (params[1] == NULL) {
+		fprintf(stderr, "admin: cannot hash the password\n");
+		return 1;
+	}
+	if (db_begin() != 0)
+		goto fail;
+	n = db_exec(a, "UPDATE admin_users SET password_hash = $2 WHERE username = $1", 2, params);
+	if (n < 0)
+		goto fail;
+	if (n == 0) {
+		db_rollback();
+		fprintf(stderr, "admin: no user %s\n", username);
+		return 1;
+	}
+	if (db_exec(a,
+	            "DELETE FROM admin_sessions WHERE user_id ="
+	            " (SELECT id FROM admin_users WHERE username = $1)",
+	            1, params) < 0 ||
+	    db_commit() != 0)
+		goto fail;
+	printf("admin: new password set for %s; its sessions are signed out\n", username);
+	return 0;
+fail:
+	db_rollback();
+	fprintf(stderr, "admin: database error (%s)\n",
+	        db_last_sqlstate()[0] ? db_last_sqlstate() : "no connection");
+	return 1;
+}
+
 /* Exit 0 on success, 1 after printing why not. */
 int main(int argc, char **argv)
 {
@@ -234,6 +281,8 @@ int main(int argc, char **argv)
 		rc = cmd_create(a, argv[2]);
 	else if (argc == 2 && strcmp(argv[1], "ensure") == 0)
 		rc = cmd_ensure(a, NULL);
+	else if (argc == 3 && strcmp(argv[1], "password") == 0)
+		rc = cmd_password(a, argv[2]);
 	else if (argc == 4 && strcmp(argv[1], "ensure") == 0 && strcmp(argv[2], "--random") == 0)
 		rc = cmd_ensure(a, argv[3]);
 	else

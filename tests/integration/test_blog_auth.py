@@ -602,10 +602,36 @@ def test_invoke_event():
               (got or {}).get("user", {}).get("username") == "alice", f"{rc} {out} {err[-300:]}")
 
 
+def test_password_reset():
+    p = admin("create", "forgetful", stdin="other-pass-1\n")
+    untouched = q("SELECT password_hash FROM admin_users WHERE username = 'forgetful'")
+    p = admin("create", "forgetful2", stdin="old-pass-1\n")
+    tap.eq("a user to reset: exit 0", p.returncode, 0)
+    session = fresh_login("forgetful2", "old-pass-1", ip="192.0.2.77")
+    p = admin("password", "forgetful2", stdin="new-pass-2\n")
+    tap.check("admin password: exit 0, says so", p.returncode == 0 and "forgetful2" in p.stdout,
+              (p.returncode, p.stdout, p.stderr))
+    st, _, _, _ = login("forgetful2", "old-pass-1", ip="192.0.2.78")
+    tap.eq("the old password no longer signs in", st, 401)
+    st, _, _, _ = login("forgetful2", "new-pass-2", ip="192.0.2.79")
+    tap.eq("the new one does", st, 200)
+    st, _, _ = me(token=session["token"])
+    tap.eq("a session from before the reset is signed out", st, 401)
+    p = admin("password", "nobody-here", stdin="x-pass\n")
+    tap.check("an unknown user: exit 1 and says so", p.returncode == 1 and "no user" in p.stderr,
+              (p.returncode, p.stderr))
+    p = admin("password", "forgetful2", stdin="\n")
+    tap.eq("an empty password is refused", p.returncode, 1)
+    st, _, _, _ = login("forgetful2", "new-pass-2", ip="192.0.2.80")
+    tap.eq("and changed nothing", st, 200)
+    tap.eq("the other user's hash is untouched",
+           q("SELECT password_hash FROM admin_users WHERE username = 'forgetful'"), untouched)
+
+
 for t in (test_login_ok, test_wrong_password, test_validation, test_sql_metacharacters, test_me,
           test_tampered_and_forged, test_logout_bearer, test_csrf, test_expired_session,
           test_throttle_user, test_throttle_ip, test_session_hours, test_db_down,
-          test_invoke_event):
+          test_invoke_event, test_password_reset):
     tap.run(t)
 
 rc = srv.stop()
