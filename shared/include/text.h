@@ -32,6 +32,11 @@ char *text_markdown_html(struct arena *a, const char *md, size_t len);
 
 /* s escaped for HTML text and attribute values (& < > " '). Arena-owned. */
 char *text_html_escape(struct arena *a, const char *s);
+/* The same escaping for a writer with its own buffer: s[0..n) goes to emit
+ * in pieces, the runs between specials as they are, each special as its
+ * entity. */
+void text_html_escape_to(const char *s, size_t n,
+                         void (*emit)(void *ctx, const char *p, size_t len), void *ctx);
 /* s escaped for XML 1.0 (feeds, sitemap): as HTML, and characters XML
  * forbids (C0 controls but tab/LF/CR, U+FFFE/FFFF) dropped. */
 char *text_xml_escape(struct arena *a, const char *s);

@@ -218,8 +218,9 @@ char *text_slug(struct arena *a, const char *title, size_t max_len)
 
 /* ---- escaping ---- */
 
-/* Appends s[0..n) escaped for HTML text and quoted attribute values. */
-static void html_escape_add(struct tbuf *b, const char *s, size_t n)
+/* Feeds s[0..n) escaped for HTML text and quoted attribute values to emit. */
+void text_html_escape_to(const char *s, size_t n,
+                         void (*emit)(void *ctx, const char *p, size_t len), void *ctx)
 {
 	size_t run = 0;
 
@@ -245,11 +246,24 @@ static void html_escape_add(struct tbuf *b, const char *s, size_t n)
 		default:
 			continue;
 		}
-		tbuf_add(b, s + run, i - run);
-		tbuf_str(b, rep);
+		if (i > run)
+			emit(ctx, s + run, i - run);
+		emit(ctx, rep, strlen(rep));
 		run = i + 1;
 	}
-	tbuf_add(b, s + run, n - run);
+	if (n > run)
+		emit(ctx, s + run, n - run);
+}
+
+static void tbuf_emit(void *ctx, const char *p, size_t len)
+{
+	tbuf_add(ctx, p, len);
+}
+
+/* Appends s[0..n) escaped for HTML text and quoted attribute values. */
+static void html_escape_add(struct tbuf *b, const char *s, size_t n)
+{
+	text_html_escape_to(s, n, tbuf_emit, b);
 }
 
 /* s with & < > " ' as entities; NULL gives "". */

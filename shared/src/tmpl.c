@@ -14,6 +14,7 @@
  * past TMPL_MAX_OUTPUT bytes or TMPL_MAX_STEPS node visits.
  */
 #include "tmpl.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -478,38 +479,15 @@ static void out_add(struct render *r, const char *s, size_t n)
 	r->len += n;
 }
 
+static void out_emit(void *ctx, const char *p, size_t len)
+{
+	out_add(ctx, p, len);
+}
+
 /* s[0..n) with & < > " ' as entities (text_html_escape's rules). */
 static void out_escaped(struct render *r, const char *s, size_t n)
 {
-	size_t run = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *rep;
-
-		switch (s[i]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		default:
-			continue;
-		}
-		out_add(r, s + run, i - run);
-		out_add(r, rep, strlen(rep));
-		run = i + 1;
-	}
-	out_add(r, s + run, n - run);
+	text_html_escape_to(s, n, out_emit, r);
 }
 
 /* Integral values as integers ("42", "-3", "1700000000"), others %.15g. */
