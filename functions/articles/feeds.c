@@ -36,9 +36,7 @@ static const char *const SQL_SITEMAP_CATEGORIES;
 #define STR_(x)    #x
 #define STR(x)     STR_(x)
 /* The sitemap protocol's limit per file. */
-#define SITEMAP_MAX_URLS   50000
-#define SITE_URL_DEFAULT   "http://127.0.0.1:8080"
-#define SITE_TITLE_DEFAULT "Blog"
+#define SITEMAP_MAX_URLS 50000
 
 /* Feed article columns. */
 enum { F_ID, F_TITLE, F_SLUG, F_SUMMARY, F_HTML, F_PUBLISHED, F_UPDATED, F_AUTHOR };
@@ -103,54 +101,11 @@ static void xbuf_cat(struct xbuf *b, ...)
 
 /* ---- site settings and formatting ---- */
 
-/* SITE_URL without trailing '/', when it is an http(s) URL; else the default. */
-static const char *site_url(struct arena *a)
-{
-	const char *v = getenv("SITE_URL");
-	size_t n;
-
-	if (v == NULL || (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0))
-		return SITE_URL_DEFAULT;
-	n = strlen(v);
-	while (n > 8 && v[n - 1] == '/')
-		n--;
-	return arena_strndup(a, v, n);
-}
-
-static const char *site_title(void)
-{
-	const char *v = getenv("SITE_TITLE");
-
-	return v && *v ? v : SITE_TITLE_DEFAULT;
-}
-
-/* s with every byte but RFC 3986 unreserved ones percent-encoded. */
-static char *url_encode(struct arena *a, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s), o = 0;
-	char *out = arena_alloc(a, n * 3 + 1);
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* The public page of an article, XML-escaped. */
 static const char *article_link(struct arena *a, const char *site, const char *slug)
 {
-	return text_xml_escape(a, arena_printf(a, "%s/articles/%s", site, url_encode(a, slug)));
+	return text_xml_escape(a,
+	                       arena_printf(a, "%s/articles/%s", site, site_url_encode(a, slug)));
 }
 
 static bool epoch_tm(const char *epoch, struct tm *tm)
@@ -214,7 +169,7 @@ static int feed_load(struct req *req, struct res *res, struct feed *f)
 	const char *params[1];
 	PGresult *r;
 
-	f->title = site_title();
+	f->title = g_site.title;
 	f->query = "";
 	if (category && tag)
 		return res_error(res, 400, "invalid_parameter",
@@ -229,10 +184,10 @@ static int feed_load(struct req *req, struct res *res, struct feed *f)
 			return db_fail(res);
 		if (PQntuples(r) == 0)
 			return res_errorf(res, 404, "not_found", field, "no such %s", field);
-		f->title = arena_printf(req->arena, "%s - %s%s", site_title(), category ? "" : "#",
+		f->title = arena_printf(req->arena, "%s - %s%s", g_site.title, category ? "" : "#",
 		                        PQgetvalue(r, 0, 1));
 		f->query = arena_printf(req->arena, "?%s=%s", field,
-		                        url_encode(req->arena, params[0]));
+		                        site_url_encode(req->arena, params[0]));
 		params[0] = PQgetvalue(r, 0, 0);
 		r = db_query(req->arena, category ? SQL_FEED_CATEGORY : SQL_FEED_TAG, 1, params);
 	} else {
@@ -256,7 +211,7 @@ static int xml_send(struct res *res, const char *type, struct xbuf *b)
 int feed_rss(struct req *req, struct res *res)
 {
 	struct arena *a = req->arena;
-	const char *site = site_url(a);
+	const char *site = g_site.url;
 	struct xbuf *b = xbuf_new(a);
 	struct feed f;
 	int rows;
@@ -296,7 +251,7 @@ int feed_rss(struct req *req, struct res *res)
 int feed_atom(struct req *req, struct res *res)
 {
 	struct arena *a = req->arena;
-	const char *site = site_url(a);
+	const char *site = g_site.url;
 	struct xbuf *b = xbuf_new(a);
 	const char *self;
 	struct feed f;
@@ -313,7 +268,7 @@ int feed_atom(struct req *req, struct res *res)
 	         "</id>\n<link rel=\"self\" href=\"", self, "\"/>\n<link rel=\"alternate\" href=\"",
 	         text_xml_escape(a, site), "/\"/>\n<updated>",
 	         date_rfc3339(a, rows ? PQgetvalue(f.rows, 0, F_UPDATED) : now_epoch(a)),
-	         "</updated>\n<author><name>", text_xml_escape(a, site_title()),
+	         "</updated>\n<author><name>", text_xml_escape(a, g_site.title),
 	         "</name></author>\n", NULL);
 	for (int i = 0; i < rows; i++) {
 		const char *author = PQgetvalue(f.rows, i, F_AUTHOR);
@@ -345,7 +300,7 @@ int feed_atom(struct req *req, struct res *res)
 int sitemap_xml(struct req *req, struct res *res)
 {
 	struct arena *a = req->arena;
-	const char *site = site_url(a);
+	const char *site = g_site.url;
 	const char *esite = text_xml_escape(a, site);
 	struct xbuf *b = xbuf_new(a);
 	PGresult *arts, *cats;
@@ -375,7 +330,8 @@ int sitemap_xml(struct req *req, struct res *res)
 	xbuf_add(b, "<changefreq>daily</changefreq></url>\n");
 	for (int i = 0; i < nc; i++) {
 		xbuf_cat(b, "<url><loc>", esite, "/categories/",
-		         text_xml_escape(a, url_encode(a, PQgetvalue(cats, i, 0))), "</loc>", NULL);
+		         text_xml_escape(a, site_url_encode(a, PQgetvalue(cats, i, 0))), "</loc>",
+		         NULL);
 		if (!PQgetisnull(cats, i, 1))
 			xbuf_cat(b, "<lastmod>", date_rfc3339(a, PQgetvalue(cats, i, 1)),
 			         "</lastmod>", NULL);

@@ -53,8 +53,8 @@ static int articles_init(void)
 {
 	char err[200];
 
-	if (public_init(err, sizeof(err)) != 0 || uploads_init(err, sizeof(err)) != 0 ||
-	    pages_init(err, sizeof(err)) != 0) {
+	if (site_init(err, sizeof(err)) != 0 || public_init(err, sizeof(err)) != 0 ||
+	    uploads_init(err, sizeof(err)) != 0 || pages_init(err, sizeof(err)) != 0) {
 		log_error("configuration error: %s", err);
 		return -1;
 	}

@@ -18,9 +18,8 @@
  * than trusted from the body_html column. Links are built from slugs and
  * signed cursors, percent-encoded.
  *
- * Configuration: SITE_URL (canonical and Open Graph URLs; an http(s) URL,
- * else http://127.0.0.1:8080 as the feeds do), SITE_TITLE (Blog),
- * SITE_DESCRIPTION (the home page's meta description).
+ * The site's URL, name and description are site.c's (SITE_URL, SITE_TITLE,
+ * SITE_DESCRIPTION).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -45,10 +44,6 @@ static const char *const SQL_CHROME;
 static const char *const SQL_TAG;
 static const char *const SQL_COMMENTS;
 
-#define SITE_URL_DEFAULT   "http://127.0.0.1:8080"
-#define SITE_TITLE_DEFAULT "Blog"
-#define SITE_DESC_DEFAULT  "Notes on building small, fast serverless functions in C."
-
 /* Articles per list page. */
 #define PAGE_SIZE 10
 /* Longest search query, in characters (as /api/search). */
@@ -68,36 +63,13 @@ static const char *const SQL_COMMENTS;
 
 /* ---- configuration and templates (cold start) ---- */
 
-static const char *site_url = SITE_URL_DEFAULT;
-static const char *site_title = SITE_TITLE_DEFAULT;
-static const char *site_desc = SITE_DESC_DEFAULT;
 static struct tmpl_set *templates;
 
-/* Reads SITE_* and compiles the templates once; a template error stops the
- * function at start-up with "templates: <template>:<line>: <reason>". */
+/* Compiles the templates once; a template error stops the function at
+ * start-up with "templates: <template>:<line>: <reason>". */
 int pages_init(char *err, size_t errlen)
 {
-	const char *v = getenv("SITE_URL");
 	char terr[160] = "";
-	static char url[512];
-
-	if (v && (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0)) {
-		size_t n = strlen(v);
-
-		while (n > 8 && v[n - 1] == '/')
-			n--;
-		if (n < sizeof(url)) {
-			memcpy(url, v, n);
-			url[n] = '\0';
-			site_url = url;
-		}
-	}
-	v = getenv("SITE_TITLE");
-	if (v && *v)
-		site_title = v;
-	v = getenv("SITE_DESCRIPTION");
-	if (v && *v)
-		site_desc = v;
 
 	if (templates == NULL) {
 		templates = tmpl_set_new(blog_templates, terr, sizeof(terr));
@@ -114,27 +86,6 @@ int pages_init(char *err, size_t errlen)
 }
 
 /* ---- small helpers ---- */
-
-/* s with every byte but RFC 3986 unreserved ones percent-encoded. */
-static char *url_encode(struct arena *a, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s), o = 0;
-	char *out = arena_alloc(a, n * 3 + 1);
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
 
 /* {"iso": RFC 3339 to the second, "human": "27 November 2026"} for an RFC
  * 3339 UTC time as db_row_json writes it; null for anything else. */
@@ -175,7 +126,7 @@ static const char *absolute_url(struct arena *a, const char *u)
 {
 	if (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0)
 		return u;
-	return arena_printf(a, "%s%s%s", site_url, u[0] == '/' ? "" : "/", u);
+	return arena_printf(a, "%s%s%s", g_site.url, u[0] == '/' ? "" : "/", u);
 }
 
 /* A list or search item as the card partial renders it. */
@@ -231,14 +182,14 @@ static void page_init(struct page *pg, struct req *req, struct res *res)
 	pg->res = res;
 	pg->root = arena_defer(req->arena, (void (*)(void *))cJSON_Delete, cJSON_CreateObject());
 	site = cJSON_AddObjectToObject(pg->root, "site");
-	cJSON_AddStringToObject(site, "title", site_title);
-	cJSON_AddStringToObject(site, "description", site_desc);
-	cJSON_AddStringToObject(site, "url", site_url);
+	cJSON_AddStringToObject(site, "title", g_site.title);
+	cJSON_AddStringToObject(site, "description", g_site.description);
+	cJSON_AddStringToObject(site, "url", g_site.url);
 	gmtime_r(&now, &tm);
 	snprintf(year, sizeof(year), "%04d", (tm.tm_year + 1900) % 10000);
 	cJSON_AddStringToObject(pg->root, "year", year);
 	pg->meta = cJSON_AddObjectToObject(pg->root, "meta");
-	cJSON_AddStringToObject(pg->meta, "description", site_desc);
+	cJSON_AddStringToObject(pg->meta, "description", g_site.description);
 	cJSON_AddStringToObject(pg->meta, "og_type", "website");
 }
 
@@ -249,10 +200,10 @@ static void page_meta(struct page *pg, const char *title, const char *path)
 	struct arena *a = pg->req->arena;
 
 	cJSON_AddStringToObject(pg->meta, "title",
-	                        title ? arena_printf(a, "%s \xE2\x80\x93 %s", title, site_title)
-	                              : site_title);
-	cJSON_AddStringToObject(pg->meta, "og_title", title ? title : site_title);
-	cJSON_AddStringToObject(pg->meta, "canonical", arena_printf(a, "%s%s", site_url, path));
+	                        title ? arena_printf(a, "%s \xE2\x80\x93 %s", title, g_site.title)
+	                              : g_site.title);
+	cJSON_AddStringToObject(pg->meta, "og_title", title ? title : g_site.title);
+	cJSON_AddStringToObject(pg->meta, "canonical", arena_printf(a, "%s%s", g_site.url, path));
 }
 
 static void page_description(struct page *pg, const char *text)
@@ -420,7 +371,7 @@ static int page_list(struct page *pg, const struct public_filter *f, const char 
 	if (next)
 		cJSON_AddStringToObject(obj, "next_href",
 		                        arena_printf(pg->req->arena, "%scursor=%s", base,
-		                                     url_encode(pg->req->arena, next)));
+		                                     site_url_encode(pg->req->arena, next)));
 	return 0;
 }
 
@@ -431,7 +382,8 @@ static const char *cursor_suffix(struct page *pg, const char *sep)
 
 	if (cursor == NULL || *cursor == '\0')
 		return "";
-	return arena_printf(pg->req->arena, "%scursor=%s", sep, url_encode(pg->req->arena, cursor));
+	return arena_printf(pg->req->arena, "%scursor=%s", sep,
+	                    site_url_encode(pg->req->arena, cursor));
 }
 
 /* ---- handlers ---- */
@@ -484,7 +436,7 @@ int page_category(struct req *req, struct res *res)
 	if (cat == NULL)
 		return page_not_found(&pg);
 	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cat, "name"));
-	path = arena_printf(req->arena, "/category/%s", url_encode(req->arena, slug));
+	path = arena_printf(req->arena, "/category/%s", site_url_encode(req->arena, slug));
 	arch = cJSON_AddObjectToObject(pg.root, "archive");
 	cJSON_AddStringToObject(arch, "kind", "Category");
 	cJSON_AddStringToObject(arch, "name", name);
@@ -522,7 +474,7 @@ int page_tag(struct req *req, struct res *res)
 	if (PQntuples(r) == 0)
 		return page_not_found(&pg);
 	name = PQgetvalue(r, 0, 0);
-	path = arena_printf(req->arena, "/tag/%s", url_encode(req->arena, slug));
+	path = arena_printf(req->arena, "/tag/%s", site_url_encode(req->arena, slug));
 	arch = cJSON_AddObjectToObject(pg.root, "archive");
 	cJSON_AddStringToObject(arch, "kind", "Tag");
 	cJSON_AddStringToObject(arch, "name", name);
@@ -580,7 +532,7 @@ int page_search(struct req *req, struct res *res)
 	if (page_chrome(&pg, NULL))
 		return page_db_fail(&pg);
 
-	qenc = url_encode(req->arena, q);
+	qenc = site_url_encode(req->arena, q);
 	s = cJSON_AddObjectToObject(pg.root, "search");
 	cJSON_AddStringToObject(
 	        s, "heading",
@@ -601,7 +553,8 @@ int page_search(struct req *req, struct res *res)
 		if (next)
 			cJSON_AddStringToObject(s, "next_href",
 			                        arena_printf(req->arena, "/search?q=%s&cursor=%s",
-			                                     qenc, url_encode(req->arena, next)));
+			                                     qenc,
+			                                     site_url_encode(req->arena, next)));
 	}
 	page_meta(&pg, arena_printf(req->arena, "Search: %s", q),
 	          arena_printf(req->arena, "/search?q=%s%s", qenc, cursor_suffix(&pg, "&")));
@@ -795,7 +748,7 @@ int page_article(struct req *req, struct res *res)
 	comment_notice(&pg, view);
 
 	page_meta(&pg, title,
-	          arena_printf(req->arena, "/articles/%s", url_encode(req->arena, slug)));
+	          arena_printf(req->arena, "/articles/%s", site_url_encode(req->arena, slug)));
 	page_description(&pg, summary);
 	cJSON_ReplaceItemInObjectCaseSensitive(pg.meta, "og_type", cJSON_CreateString("article"));
 	if (cover && *cover)
@@ -840,7 +793,7 @@ int page_about(struct req *req, struct res *res)
 		page_description(&pg, summary);
 	} else {
 		cJSON_AddStringToObject(about, "title", "About");
-		page_description(&pg, arena_printf(req->arena, "About %s.", site_title));
+		page_description(&pg, arena_printf(req->arena, "About %s.", g_site.title));
 	}
 	cJSON_AddStringToObject(about, "content_html", html ? html : ABOUT_HTML);
 	page_meta(&pg, "About", "/about");
