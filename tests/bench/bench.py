@@ -194,7 +194,9 @@ def blog(env, tmp):
         wait_http(base + "/healthz")
         for name, path in (("article list", "/api/articles?limit=20"),
                            ("article by slug", "/api/articles/article-5000"),
-                           ("search", "/api/search?q=serverless")):
+                           ("search", "/api/search?q=serverless"),
+                           ("home page (HTML)", "/"),
+                           ("article page (HTML)", "/articles/article-5000")):
             wait_http(base + path)
             r = wrk(base + path, 32)
             print(f"blog via gateway, {name} ({path}, wrk -c32): {r['rps']:.0f} req/s, "
