@@ -67,6 +67,16 @@ function formatDate(s) {
     pad(d.getHours()) + ':' + pad(d.getMinutes());
 }
 
+// A photo as a grid cell shows it (album, trash).
+function thumbView(p) {
+  return {
+    id: p.id,
+    thumb: p.thumb_url || '',
+    status: p.status,
+    description: p.description || '',
+  };
+}
+
 function formatBytes(n) {
   if (typeof n !== 'number' || n < 0) return '';
   if (n < 1024) return n + ' B';
@@ -75,6 +85,6 @@ function formatBytes(n) {
 }
 
 module.exports = {
-  validateAlbum, parseTags, formatDate, formatBytes,
+  validateAlbum, parseTags, formatDate, formatBytes, thumbView,
   NAME_MAX, DESCRIPTION_MAX,
 };

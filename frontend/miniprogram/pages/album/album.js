@@ -2,29 +2,23 @@
 // with the API's cursor), uploads of several photos with per-file progress
 // and retry, and the share link.
 
-const { getApi } = require('../../utils/api.js');
+const { pageDeps, pagedList } = require('../../utils/page.js');
+const { thumbView } = require('../../utils/format.js');
 const { createUploadQueue } = require('../../utils/upload.js');
 const wxp = require('../../utils/wxp.js');
 
 const PAGE_SIZE = 30;
 const PICK_MAX = 9;
 
-function photoView(p) {
-  return {
-    id: p.id,
-    thumb: p.thumb_url || '',
-    status: p.status,
-    description: p.description || '',
-  };
-}
-
 function createAlbumPage(deps) {
-  const d = deps || {};
-  const api = d.api || getApi();
-  // eslint-disable-next-line no-undef
-  const w = d.wx || wx;
+  const { api, wx: w } = pageDeps(deps);
 
   return {
+    ...pagedList({
+      api, wx: w, key: 'photos', limit: PAGE_SIZE, view: thumbView,
+      path: (page) => '/api/albums/' + encodeURIComponent(page.data.albumId) + '/photos',
+    }),
+
     data: {
       albumId: '',
       name: '',
@@ -58,37 +52,6 @@ function createAlbumPage(deps) {
         return Promise.resolve();
       }
       return this.refresh();
-    },
-
-    onPullDownRefresh() {
-      return this.refresh().then(() => w.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (!this.data.nextCursor || this.data.loading) return Promise.resolve();
-      return this.load(this.data.nextCursor);
-    },
-
-    refresh() {
-      return this.load(null);
-    },
-
-    async load(cursor) {
-      this.setData({ loading: true });
-      try {
-        const r = await api.get('/api/albums/' + encodeURIComponent(this.data.albumId) + '/photos',
-          { limit: PAGE_SIZE, cursor });
-        const items = (r.items || []).map(photoView);
-        this.setData({
-          photos: cursor ? this.data.photos.concat(items) : items,
-          nextCursor: r.next_cursor || null,
-          loaded: true,
-        });
-      } catch (e) {
-        api.showError(e);
-      } finally {
-        this.setData({ loading: false });
-      }
     },
 
     openPhoto(e) {

@@ -3,7 +3,7 @@
 // refresh, scroll for more. The page object comes from createAlbumsPage so
 // tests can build one with a fake wx and API client.
 
-const { getApi } = require('../../utils/api.js');
+const { pageDeps, pagedList } = require('../../utils/page.js');
 const { validateAlbum, formatDate } = require('../../utils/format.js');
 const wxp = require('../../utils/wxp.js');
 
@@ -21,12 +21,11 @@ function albumView(a) {
 }
 
 function createAlbumsPage(deps) {
-  const d = deps || {};
-  const api = d.api || getApi();
-  // eslint-disable-next-line no-undef
-  const w = d.wx || wx;
+  const { api, wx: w } = pageDeps(deps);
 
   return {
+    ...pagedList({ api, wx: w, key: 'albums', path: '/api/albums', limit: PAGE_SIZE, view: albumView }),
+
     data: {
       albums: [],
       nextCursor: null,
@@ -37,37 +36,6 @@ function createAlbumsPage(deps) {
 
     onShow() {
       return this.refresh();
-    },
-
-    onPullDownRefresh() {
-      return this.refresh().then(() => w.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (!this.data.nextCursor || this.data.loading) return Promise.resolve();
-      return this.load(this.data.nextCursor);
-    },
-
-    refresh() {
-      return this.load(null);
-    },
-
-    // One page of albums: the first (replacing the list) or the one after cursor.
-    async load(cursor) {
-      this.setData({ loading: true });
-      try {
-        const r = await api.get('/api/albums', { limit: PAGE_SIZE, cursor });
-        const items = (r.items || []).map(albumView);
-        this.setData({
-          albums: cursor ? this.data.albums.concat(items) : items,
-          nextCursor: r.next_cursor || null,
-          loaded: true,
-        });
-      } catch (e) {
-        api.showError(e);
-      } finally {
-        this.setData({ loading: false });
-      }
     },
 
     openAlbum(e) {

@@ -2,7 +2,7 @@
 // and EXIF; edit the description and the user's tags, move it to another
 // album, share it, delete it to the trash (confirmed).
 
-const { getApi } = require('../../utils/api.js');
+const { pageDeps } = require('../../utils/page.js');
 const { parseTags, formatDate, formatBytes } = require('../../utils/format.js');
 const wxp = require('../../utils/wxp.js');
 
@@ -32,10 +32,7 @@ function photoView(p) {
 }
 
 function createPhotoPage(deps) {
-  const d = deps || {};
-  const api = d.api || getApi();
-  // eslint-disable-next-line no-undef
-  const w = d.wx || wx;
+  const { api, wx: w } = pageDeps(deps);
 
   return {
     data: {

@@ -2,7 +2,7 @@
 // (GET /api/photos/tags); results (GET /api/photos/search) in a grid, more
 // on scroll.
 
-const { getApi } = require('../../utils/api.js');
+const { pageDeps, pagedList } = require('../../utils/page.js');
 
 const PAGE_SIZE = 30;
 const TAG_LIMIT = 60;
@@ -17,13 +17,21 @@ function cloudView(items) {
   }));
 }
 
+function resultView(p) {
+  return { id: p.id, thumb: p.thumb_url || '', description: p.description || '' };
+}
+
 function createSearchPage(deps) {
-  const d = deps || {};
-  const api = d.api || getApi();
-  // eslint-disable-next-line no-undef
-  const w = d.wx || wx;
+  const { api, wx: w } = pageDeps(deps);
 
   return {
+    // load(cursor): one page of results for the text and the tag.
+    ...pagedList({
+      api, wx: w, key: 'results', path: '/api/photos/search', limit: PAGE_SIZE, view: resultView,
+      query: (page) => ({ q: page.data.q.trim(), tag: page.data.tag }),
+      flag: 'searched',
+    }),
+
     data: {
       q: '',
       tag: '',
@@ -40,13 +48,8 @@ function createSearchPage(deps) {
 
     onPullDownRefresh() {
       const jobs = [this.loadTags()];
-      if (this.data.searched) jobs.push(this.search(null));
+      if (this.data.searched) jobs.push(this.load(null));
       return Promise.all(jobs).then(() => w.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (!this.data.nextCursor || this.data.loading) return Promise.resolve();
-      return this.search(this.data.nextCursor);
     },
 
     async loadTags() {
@@ -67,7 +70,7 @@ function createSearchPage(deps) {
         w.showToast({ title: 'Type something or pick a tag', icon: 'none' });
         return Promise.resolve();
       }
-      return this.search(null);
+      return this.load(null);
     },
 
     // Picks a tag (tapping the chosen one again drops it) and searches.
@@ -78,28 +81,7 @@ function createSearchPage(deps) {
         this.setData({ results: [], nextCursor: null, searched: false });
         return Promise.resolve();
       }
-      return this.search(null);
-    },
-
-    async search(cursor) {
-      this.setData({ loading: true });
-      try {
-        const r = await api.get('/api/photos/search', {
-          q: this.data.q.trim(), tag: this.data.tag, limit: PAGE_SIZE, cursor,
-        });
-        const items = (r.items || []).map((p) => ({
-          id: p.id, thumb: p.thumb_url || '', description: p.description || '',
-        }));
-        this.setData({
-          results: cursor ? this.data.results.concat(items) : items,
-          nextCursor: r.next_cursor || null,
-          searched: true,
-        });
-      } catch (e) {
-        api.showError(e);
-      } finally {
-        this.setData({ loading: false });
-      }
+      return this.load(null);
     },
 
     openPhoto(e) {

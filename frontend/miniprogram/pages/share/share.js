@@ -3,7 +3,7 @@
 // it, and revoke the ones made before. The server shows a link's token
 // only once, when it is made.
 
-const { getApi } = require('../../utils/api.js');
+const { pageDeps } = require('../../utils/page.js');
 const { formatDate } = require('../../utils/format.js');
 const wxp = require('../../utils/wxp.js');
 
@@ -27,10 +27,7 @@ function shareView(s) {
 }
 
 function createSharePage(deps) {
-  const d = deps || {};
-  const api = d.api || getApi();
-  // eslint-disable-next-line no-undef
-  const w = d.wx || wx;
+  const { api, wx: w } = pageDeps(deps);
 
   return {
     data: {

@@ -1,19 +1,22 @@
 // pages/trash/trash - photos in the trash, most recently trashed first:
 // restore one, or delete it for good (confirmed).
 
-const { getApi } = require('../../utils/api.js');
-const { formatDate } = require('../../utils/format.js');
+const { pageDeps, pagedList } = require('../../utils/page.js');
+const { formatDate, thumbView } = require('../../utils/format.js');
 const wxp = require('../../utils/wxp.js');
 
 const PAGE_SIZE = 30;
 
+function trashView(p) {
+  return Object.assign(thumbView(p), { trashed: formatDate(p.trashed_at) });
+}
+
 function createTrashPage(deps) {
-  const d = deps || {};
-  const api = d.api || getApi();
-  // eslint-disable-next-line no-undef
-  const w = d.wx || wx;
+  const { api, wx: w } = pageDeps(deps);
 
   return {
+    ...pagedList({ api, wx: w, key: 'photos', path: '/api/photos/trash', limit: PAGE_SIZE, view: trashView }),
+
     data: {
       photos: [],
       nextCursor: null,
@@ -22,54 +25,23 @@ function createTrashPage(deps) {
     },
 
     onShow() {
-      return this.load(null);
+      return this.refresh();
     },
 
-    onPullDownRefresh() {
-      return this.load(null).then(() => w.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (!this.data.nextCursor || this.data.loading) return Promise.resolve();
-      return this.load(this.data.nextCursor);
-    },
-
-    async load(cursor) {
-      this.setData({ loading: true });
+    // POST /api/photos/{id}/{action} (restore, purge); on success the photo
+    // leaves the list and toast says so.
+    async act(id, action, toast) {
       try {
-        const r = await api.get('/api/photos/trash', { limit: PAGE_SIZE, cursor });
-        const items = (r.items || []).map((p) => ({
-          id: p.id,
-          thumb: p.thumb_url || '',
-          status: p.status,
-          description: p.description || '',
-          trashed: formatDate(p.trashed_at),
-        }));
-        this.setData({
-          photos: cursor ? this.data.photos.concat(items) : items,
-          nextCursor: r.next_cursor || null,
-          loaded: true,
-        });
-      } catch (e) {
-        api.showError(e);
-      } finally {
-        this.setData({ loading: false });
-      }
-    },
-
-    drop(id) {
-      this.setData({ photos: this.data.photos.filter((p) => p.id !== id) });
-    },
-
-    async restore(e) {
-      const id = e.currentTarget.dataset.id;
-      try {
-        await api.post('/api/photos/' + encodeURIComponent(id) + '/restore');
-        this.drop(id);
-        w.showToast({ title: 'Restored', icon: 'success' });
+        await api.post('/api/photos/' + encodeURIComponent(id) + '/' + action);
+        this.setData({ photos: this.data.photos.filter((p) => p.id !== id) });
+        w.showToast({ title: toast, icon: 'success' });
       } catch (err) {
         api.showError(err);
       }
+    },
+
+    restore(e) {
+      return this.act(e.currentTarget.dataset.id, 'restore', 'Restored');
     },
 
     async purge(e) {
@@ -77,13 +49,7 @@ function createTrashPage(deps) {
       const ok = await wxp.confirm(w, 'Delete for good?',
         'The photo and its files are deleted. This cannot be undone.', 'Delete');
       if (!ok) return;
-      try {
-        await api.post('/api/photos/' + encodeURIComponent(id) + '/purge');
-        this.drop(id);
-        w.showToast({ title: 'Deleted', icon: 'success' });
-      } catch (err) {
-        api.showError(err);
-      }
+      await this.act(id, 'purge', 'Deleted');
     },
   };
 }
