@@ -5,6 +5,7 @@ tap.done() at the end; tests/run counts the "ok" / "not ok" lines. The runner
 exports BIN_DIR, DATABASE_URL, TEST_PG_DIR, TEST_PG_PORT, TEST_TMP and
 PROJECT_ROOT.
 """
+import base64
 import hashlib
 import hmac
 import http.client
@@ -95,13 +96,43 @@ def fresh_database(name):
     return DATABASE_URL.replace("/app?", f"/{name}?")
 
 
-def psql(sql, *args):
-    """Runs sql through psql (for setup and checks, never the code under test)."""
-    cmd = ["psql", DATABASE_URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-c", sql]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+def psql(sql, url=None):
+    """Runs sql through psql on url (default DATABASE_URL), for setup and checks,
+    never the code under test; its output stripped, RuntimeError(stderr) on failure.
+    On stdin: multi-statement scripts run, and SQL over the kernel's per-argument
+    limit fits."""
+    cmd = ["psql", DATABASE_URL if url is None else url, "-v", "ON_ERROR_STOP=1",
+           "-tAq", "-f", "-"]
+    out = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=60)
     if out.returncode != 0:
         raise RuntimeError(out.stderr)
     return out.stdout.strip()
+
+
+def lit(s):
+    """A SQL string literal (test setup and checks only; the code under test binds)."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def b64url(data):
+    """base64url without padding, as a str."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64url(s):
+    """The bytes of an unpadded base64url string."""
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def forge(payload, key=SECRET):
+    """A token as auth.h defines it, signed with key."""
+    mac = hmac.new(key.encode(), b"tok1." + payload.encode(), hashlib.sha256).digest()
+    return b64url(payload.encode()) + "." + b64url(mac)
+
+
+def token_fields(token):
+    """kind, session, subject, expiry of a token (no MAC check)."""
+    return unb64url(token.split(".")[0]).decode().split(".")
 
 
 def pg_stop():

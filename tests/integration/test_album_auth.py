@@ -16,13 +16,9 @@ login (404 unless WECHAT_DEV_LOGIN is on), logout through auth_require_user
 the database down (503) and bad WECHAT_* values stopping the function.
 
 Runs in a database of its own."""
-import base64
-import hashlib
-import hmac
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -31,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, forge, lit, tap, token_fields  # noqa: E402
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 APPID = "wx5f2a1c0d9e8b7a63"
@@ -44,35 +40,7 @@ URL = lib.fresh_database(DB_NAME)
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
-
-
-def lit(s):
-    """A SQL string literal (test setup and checks only; the code under test binds)."""
-    return "'" + s.replace("'", "''") + "'"
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unb64url(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-def forge(payload, key=lib.SECRET):
-    """A token as auth.h defines it, signed with key."""
-    mac = hmac.new(key.encode(), b"tok1." + payload.encode(), hashlib.sha256).digest()
-    return b64url(payload.encode()) + "." + b64url(mac)
-
-
-def token_fields(token):
-    """kind, session, subject, expiry of a token (no MAC check)."""
-    return unb64url(token.split(".")[0]).decode().split(".")
+    return lib.psql(sql, url=URL)
 
 
 def bearer(token):

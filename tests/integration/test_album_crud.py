@@ -10,20 +10,18 @@ user B gets a 404 for everything of user A's and changes nothing.
 Photos are inserted with psql (the upload path is tested elsewhere); their
 objects are written in the store's file layout (shared/src/store.c: the
 bytes at DIR/<key>, metadata at DIR/.meta/<key>)."""
-import base64
 import hashlib
 import hmac
 import json
 import os
 import secrets
-import subprocess
 import sys
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, tap  # noqa: E402
 
 RUN = os.getpid()
 DB_NAME = f"album_crud_{RUN}"
@@ -35,22 +33,12 @@ ENV = lib.fn_env(DATABASE_URL=URL, STORAGE_URL="file://" + STORE, ALBUM_TRASH_DA
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
+    return lib.psql(sql, url=URL)
 
 
 def lit(s):
     """A SQL literal for test setup (the code under test binds parameters)."""
-    if s is None:
-        return "NULL"
-    return "'" + str(s).replace("'", "''") + "'"
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return "NULL" if s is None else lib.lit(str(s))
 
 
 def new_id():

@@ -197,11 +197,7 @@ def new_db(name):
 
 
 def q(url, sql):
-    out = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-tAq", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
+    return lib.psql(sql, url=url)
 
 
 def files_under(root, needle):

@@ -5,20 +5,18 @@ state ready with their hash, colour, dates, texts and tags, so the triggers
 of sql/008_photo_search.sql are what keeps the index, and the C query
 tokeniser must agree with them. Two users: B never sees A's photos, and no
 one sees trashed or unfinished photos."""
-import base64
 import hashlib
 import hmac
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, tap  # noqa: E402
 
 DB_NAME = f"album_search_{os.getpid()}"
 URL = lib.fresh_database(DB_NAME)
@@ -28,22 +26,12 @@ ENV = lib.fn_env(DATABASE_URL=URL, STORAGE_URL="file://" + STORE)
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
+    return lib.psql(sql, url=URL)
 
 
 def lit(s):
     """A SQL literal (test setup only; the code under test binds)."""
-    if s is None:
-        return "NULL"
-    return "'" + str(s).replace("'", "''") + "'"
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return "NULL" if s is None else lib.lit(str(s))
 
 
 def new_id():

@@ -5,21 +5,19 @@ the owner's list, ownership (B cannot share or revoke A's things: 404), and
 a public endpoint that shows exactly what is shared: the album's ready
 photos not in the trash, never another album's, never the owner, with
 short-lived URLs, cursor-paged."""
-import base64
 import hashlib
 import hmac
 import json
 import os
 import re
 import secrets
-import subprocess
 import sys
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, lit, tap  # noqa: E402
 
 RUN = os.getpid()
 DB_NAME = f"album_shares_{RUN}"
@@ -31,19 +29,7 @@ PHOTO_KEYS = {"id", "width", "height", "description", "taken_at", "thumb_url", "
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
-
-
-def lit(s):
-    return "'" + s.replace("'", "''") + "'"
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return lib.psql(sql, url=URL)
 
 
 def new_id():

@@ -32,11 +32,7 @@ ENV = lib.fn_env(DATABASE_URL=URL, STORAGE_URL="file://" + STORE)
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
+    return lib.psql(sql, url=URL)
 
 
 def new_id():

@@ -7,7 +7,6 @@ objects rejected and deleted), quotas on bytes and count (422 quota_exceeded,
 nothing stored), direct uploads (raw and multipart; wrong magic number 415,
 empty 422, too large 413) and ownership (B cannot upload into A's album or
 complete A's photo). After each refusal no row and no object is left over."""
-import base64
 import hashlib
 import hmac
 import json
@@ -16,7 +15,6 @@ import re
 import secrets
 import shutil
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -26,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, lit, tap  # noqa: E402
 
 RUN = os.getpid()
 DB_NAME = f"album_upload_{RUN}"
@@ -37,19 +35,7 @@ DIRECT_MAX = 256 * 1024
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
-
-
-def lit(s):
-    return "'" + s.replace("'", "''") + "'"
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return lib.psql(sql, url=URL)
 
 
 # ---- images ----

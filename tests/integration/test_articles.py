@@ -1,18 +1,16 @@
 """The articles function in HTTP mode against a real PostgreSQL: public list
 with keyset paging, one article, health, and behaviour while the database is
 down and after it comes back."""
-import base64
 import hashlib
 import hmac
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, lit, tap, unb64url  # noqa: E402
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 LIST_KEYS = {"id", "title", "slug", "summary", "cover_url", "published_at", "updated_at",
@@ -26,17 +24,7 @@ ENV = lib.fn_env(DATABASE_URL=URL)
 
 
 def q(sql):
-    # On stdin: the big article is over the kernel's per-argument limit.
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
-
-
-def lit(s):
-    """A SQL string literal (test setup only; the code under test binds)."""
-    return "'" + s.replace("'", "''") + "'"
+    return lib.psql(sql, url=URL)
 
 
 def insert(title, slug, status, when, body_md="", body_html="", summary=""):
@@ -46,18 +34,10 @@ def insert(title, slug, status, when, body_md="", body_html="", summary=""):
                  f" {lit(body_md)}, {lit(body_html)}, {lit(summary)}) RETURNING id"))
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def sign(payload):
     """A cursor as cursor.h defines it, signed with the test APP_SECRET."""
     mac = hmac.new(lib.SECRET.encode(), payload.encode(), hashlib.sha256).digest()[:16]
     return b64url(payload.encode()) + "." + b64url(mac)
-
-
-def unb64url(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
 # ---- data ----

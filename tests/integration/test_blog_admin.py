@@ -8,20 +8,18 @@ and SQL metacharacters stored literally.
 The admin's token is minted here exactly as auth.h specifies (HMAC-SHA256
 with APP_SECRET over "tok1." payload) for a session row inserted with psql,
 so this file does not depend on the auth function."""
-import base64
 import datetime
 import hashlib
 import hmac
 import os
 import re
 import secrets
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, lit, tap  # noqa: E402
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 U = secrets.token_hex(3)  # unique per run, for names and slugs
@@ -33,20 +31,7 @@ ENV = lib.fn_env(DATABASE_URL=URL)
 
 def q(sql):
     """psql on the test database (setup and checks only; stdin for big SQL)."""
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
-
-
-def lit(s):
-    """A SQL string literal (test setup only; the code under test binds)."""
-    return "'" + s.replace("'", "''") + "'"
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return lib.psql(sql, url=URL)
 
 
 def mint(session, subject, expires, kind="a", secret=lib.SECRET):

@@ -8,7 +8,6 @@ database being unreachable.
 
 Runs in a database of its own: the throttling rows (all from 127.0.0.1
 unless X-Forwarded-For says otherwise) must not lock other test files out."""
-import base64
 import hashlib
 import hmac
 import json
@@ -20,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, forge, lit, tap, token_fields  # noqa: E402
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 BAD_LOGIN = "invalid username or password"
@@ -33,40 +32,12 @@ ENV = lib.fn_env(DATABASE_URL=URL, ADMIN_USER=None, ADMIN_PASSWORD=None, TRUST_P
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
-
-
-def lit(s):
-    """A SQL string literal (test setup and checks only; the code under test binds)."""
-    return "'" + s.replace("'", "''") + "'"
+    return lib.psql(sql, url=URL)
 
 
 def admin(*args, stdin="", env=None):
     return subprocess.run([lib.bin_path("admin"), *args], input=stdin, env=env or ENV,
                           capture_output=True, text=True, timeout=60)
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unb64url(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-def forge(payload, key=lib.SECRET):
-    """A token as auth.h defines it, signed with key."""
-    mac = hmac.new(key.encode(), b"tok1." + payload.encode(), hashlib.sha256).digest()
-    return b64url(payload.encode()) + "." + b64url(mac)
-
-
-def token_fields(token):
-    """kind, session, subject, expiry of a token (no MAC check)."""
-    return unb64url(token.split(".")[0]).decode().split(".")
 
 
 def ip_key(ip):

@@ -4,7 +4,6 @@ submission (validation, honeypot, rate limit, duplicates), moderation
 paging, and what never leaves the server (emails, client hashes)."""
 import hashlib
 import hmac
-import base64
 import json
 import os
 import random
@@ -16,21 +15,12 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, lit, tap  # noqa: E402
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 PUBLIC_KEYS = {"id", "parent_id", "author_name", "content", "created_at", "admin_reply",
                "admin_reply_at", "replies"}
 RUN = f"{os.getpid()}-{int(time.time())}"
-
-
-def lit(s):
-    """A SQL string literal (test setup only; the code under test binds)."""
-    return "'" + s.replace("'", "''") + "'"
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 # ---- data ----

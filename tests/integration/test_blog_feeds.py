@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import lit, tap  # noqa: E402
 
 DB_NAME = f"blog_feeds_{os.getpid()}"
 URL = lib.fresh_database(DB_NAME)
@@ -31,15 +31,7 @@ RFC822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
-
-
-def lit(s):
-    return "'" + s.replace("'", "''") + "'"
+    return lib.psql(sql, url=URL)
 
 
 def insert(title, slug, hours_ago, status="published", body_html="<p>x</p>", summary="",

@@ -3,18 +3,16 @@ against a real PostgreSQL: list filters, total and keyset paging with filter
 fingerprints, one article by id and by (Chinese) slug with tags, prev/next and
 related, hot, view counting, categories, the tag cloud, the quote of the day,
 drafts and future articles invisible everywhere, and hostile parameters."""
-import base64
 import datetime
 import hashlib
 import hmac
 import os
-import subprocess
 import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, tap  # noqa: E402
 
 RUN = os.getpid()
 DB_NAME = f"blog_public_{RUN}"
@@ -23,18 +21,12 @@ ENV = lib.fn_env(DATABASE_URL=URL)
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
+    return lib.psql(sql, url=URL)
 
 
 def lit(s):
     """A SQL literal for test setup (the code under test binds parameters)."""
-    if s is None:
-        return "NULL"
-    return "'" + s.replace("'", "''") + "'"
+    return "NULL" if s is None else lib.lit(s)
 
 
 def arr(terms):
@@ -73,10 +65,6 @@ def order_key(aid):
     us = int(q(f"SELECT (extract(epoch FROM published_at) * 1000000)::bigint FROM articles"
                f" WHERE id = {aid}"))
     return (-us, -aid)
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def sign(payload):

@@ -2,15 +2,13 @@
 real PostgreSQL. Articles are written with psql (so the database's own
 index maintenance is what is tested) and searched through the articles
 function: the C query tokeniser and sql/004_search.sql must agree."""
-import json
 import os
-import subprocess
 import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import lit, tap  # noqa: E402
 
 DB_NAME = f"blog_search_{os.getpid()}"
 URL = lib.fresh_database(DB_NAME)
@@ -18,16 +16,7 @@ ENV = lib.fn_env(DATABASE_URL=URL)
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
-
-
-def lit(s):
-    """A SQL string literal (test setup only; the code under test binds)."""
-    return "'" + s.replace("'", "''") + "'"
+    return lib.psql(sql, url=URL)
 
 
 def insert(title, slug, body_md="", summary="", status="published",

@@ -10,20 +10,18 @@ and neutralises raw HTML and javascript: links, and 4xx on bad input.
 The admin's token and CSRF token are minted here as auth.h specifies, for a
 session row inserted with psql, so this file does not need the auth
 function."""
-import base64
 import datetime
 import hashlib
 import hmac
 import json
 import os
 import secrets
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import tap  # noqa: E402
+from lib import b64url, tap  # noqa: E402
 
 U = secrets.token_hex(3)
 DB_NAME = f"editor_{os.getpid()}"
@@ -34,15 +32,7 @@ MB = 1024 * 1024
 
 def q(sql):
     """psql on the test database (setup and checks only)."""
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    return lib.psql(sql, url=URL)
 
 
 def mint(session, subject, expires):

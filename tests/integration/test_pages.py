@@ -10,9 +10,7 @@ comments with the admin's reply; and the no-JavaScript comment form
 import html
 import os
 import re
-import subprocess
 import sys
-import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,17 +33,11 @@ RAW_MARKERS = ["<script>alert", "<img src=x", "<svg onload", "</textarea><b>", "
 
 
 def q(sql):
-    out = subprocess.run(["psql", URL, "-v", "ON_ERROR_STOP=1", "-tAq", "-f", "-"],
-                         input=sql, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr)
-    return out.stdout.strip()
+    return lib.psql(sql, url=URL)
 
 
 def lit(s):
-    if s is None:
-        return "NULL"
-    return "'" + s.replace("'", "''") + "'"
+    return "NULL" if s is None else lib.lit(s)
 
 
 def category(name, slug):
