@@ -807,30 +807,23 @@ int page_about(struct req *req, struct res *res)
 #define VISIBLE(t) PUBLIC_VISIBLE_SQL(t)
 
 /* The chrome in one row: every category with its count of public articles
- * (the menu), the 30 most used tags (the cloud), the 5 most viewed
- * articles, and the quote of the UTC day (as /api/quote picks it). */
+ * (the menu), the 30 most used tags (the cloud, by name), the 5 most viewed
+ * articles, and the quote of the UTC day: the API's queries (public.h). */
 static const char *const SQL_CHROME =
 	"SELECT"
 	" (SELECT COALESCE(json_agg(json_build_object('name', c.name, 'slug', c.slug,"
-	"     'article_count', (SELECT count(*) FROM articles a"
-	"                       WHERE a.category_id = c.id AND" VISIBLE("a") "))"
-	"    ORDER BY c.sort_order, c.name), '[]') FROM categories c) AS categories,"
+	"     'article_count', c.article_count) ORDER BY c.sort_order, c.name), '[]')"
+	"   FROM (" PUBLIC_CATEGORIES_SQL ") c) AS categories,"
 	" (SELECT COALESCE(json_agg(json_build_object('name', g.name, 'slug', g.slug,"
-	"     'article_count', g.n) ORDER BY g.name), '[]')"
-	"   FROM (SELECT t.name, t.slug, count(*) AS n"
-	"         FROM tags t JOIN article_tags x ON x.tag_id = t.id"
-	"          JOIN articles a ON a.id = x.article_id AND" VISIBLE("a")
-	"         GROUP BY t.id ORDER BY n DESC, t.name LIMIT 30) g) AS tags,"
+	"     'article_count', g.article_count) ORDER BY g.name), '[]')"
+	"   FROM (" PUBLIC_TAG_CLOUD_SQL("30") ") g) AS tags,"
 	" (SELECT COALESCE(json_agg(json_build_object('title', h.title, 'slug', h.slug,"
 	"     'view_count', h.view_count) ORDER BY h.view_count DESC, h.id DESC), '[]')"
 	"   FROM (SELECT a.id, a.title, a.slug, a.view_count FROM articles a"
 	"         WHERE" VISIBLE("a")
 	"         ORDER BY a.view_count DESC, a.id DESC LIMIT 5) h) AS hot,"
 	" (SELECT json_build_object('text', q.text, 'author', q.author)"
-	"   FROM (SELECT (now() AT TIME ZONE 'UTC')::date AS day) d,"
-	"    LATERAL (SELECT text, author FROM quotes ORDER BY id"
-	"     OFFSET (d.day - date '1970-01-01')"
-	"            % GREATEST((SELECT count(*) FROM quotes), 1) LIMIT 1) q) AS quote";
+	"   FROM (" PUBLIC_QUOTE_SQL ") q) AS quote";
 
 /* $1 tag slug: its name and its count of public articles. */
 static const char *const SQL_TAG =

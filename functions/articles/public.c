@@ -608,23 +608,9 @@ static const char *const SQL_VIEW_PRUNE =
 	"DELETE FROM article_views"
 	" WHERE window_start < now() - 2 * make_interval(mins => $1::int)";
 
-static const char *const SQL_CATEGORIES =
-	"SELECT c.id, c.name, c.slug, c.sort_order,"
-	"  (SELECT count(*) FROM articles a WHERE a.category_id = c.id AND" PUBLIC("a") ")"
-	"   AS article_count"
-	" FROM categories c ORDER BY c.sort_order, c.name";
+static const char *const SQL_CATEGORIES = PUBLIC_CATEGORIES_SQL;
 
-static const char *const SQL_TAGS =
-	"SELECT t.id, t.name, t.slug, count(*) AS article_count"
-	" FROM tags t JOIN article_tags x ON x.tag_id = t.id"
-	"  JOIN articles a ON a.id = x.article_id AND" PUBLIC("a")
-	" GROUP BY t.id"
-	" ORDER BY article_count DESC, t.name LIMIT $1::int";
+static const char *const SQL_TAGS = PUBLIC_TAG_CLOUD_SQL("$1::int");
 
-static const char *const SQL_QUOTE =
-	"SELECT q.text, q.author, to_char(d.day, 'YYYY-MM-DD') AS date"
-	" FROM (SELECT (now() AT TIME ZONE 'UTC')::date AS day) d,"
-	"  LATERAL (SELECT text, author FROM quotes ORDER BY id"
-	"   OFFSET (d.day - date '1970-01-01')"
-	"          % GREATEST((SELECT count(*) FROM quotes), 1) LIMIT 1) q";
+static const char *const SQL_QUOTE = PUBLIC_QUOTE_SQL;
 /* clang-format on */

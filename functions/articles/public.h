@@ -28,6 +28,42 @@ struct arena;
  * and its time has come (drafts and future articles never are). */
 #define PUBLIC_VISIBLE_SQL(t) " " t ".status <> 'draft' AND " t ".published_at <= now()"
 
+/* SQL for the articles t scheduled for the future (few: a range scan of
+ * articles_public_idx); trigger-kept counts of non-drafts less these are the
+ * public counts. */
+#define PUBLIC_FUTURE_SQL(t) " " t ".status <> 'draft' AND " t ".published_at > now()"
+
+/* SQL: every category (id, name, slug, sort_order, article_count: its
+ * public articles) by sort_order, name; from article_counts (006). */
+#define PUBLIC_CATEGORIES_SQL                                                                      \
+	"SELECT c.id, c.name, c.slug, c.sort_order,"                                               \
+	"  COALESCE(k.n, 0) - (SELECT count(*) FROM articles a"                                    \
+	"                      WHERE a.category_id = c.id AND" PUBLIC_FUTURE_SQL("a") ")"          \
+	"   AS article_count"                                                                      \
+	" FROM categories c LEFT JOIN article_counts k ON k.category_id = c.id"                    \
+	" ORDER BY c.sort_order, c.name"
+
+/* SQL: the tag cloud, tags on at least one public article (id, name, slug,
+ * article_count), most used first, then by name; limit is the SQL text of
+ * the LIMIT ("$1::int", "30"). From tag_counts (009). */
+#define PUBLIC_TAG_CLOUD_SQL(limit)                                                                \
+	"SELECT t.id, t.name, t.slug, k.n - COALESCE(f.n, 0) AS article_count"                     \
+	" FROM tag_counts k JOIN tags t ON t.id = k.tag_id"                                        \
+	" LEFT JOIN (SELECT x.tag_id, count(*) AS n FROM articles a"                               \
+	"            JOIN article_tags x ON x.article_id = a.id"                                   \
+	"            WHERE" PUBLIC_FUTURE_SQL("a") " GROUP BY x.tag_id) f ON f.tag_id = k.tag_id"  \
+	" WHERE k.n - COALESCE(f.n, 0) > 0"                                                        \
+	" ORDER BY article_count DESC, t.name LIMIT " limit
+
+/* SQL: the quote of the UTC day (text, author, date): quotes by id, index =
+ * days since 1970 mod their count; the same all day for everyone. */
+#define PUBLIC_QUOTE_SQL                                                                           \
+	"SELECT q.text, q.author, to_char(d.day, 'YYYY-MM-DD') AS date"                            \
+	" FROM (SELECT (now() AT TIME ZONE 'UTC')::date AS day) d,"                                \
+	"  LATERAL (SELECT text, author FROM quotes ORDER BY id"                                   \
+	"   OFFSET (d.day - date '1970-01-01')"                                                    \
+	"          % GREATEST((SELECT count(*) FROM quotes), 1) LIMIT 1) q"
+
 /* The list's filters (NULL when absent): category slug, tag slug, text. */
 struct public_filter {
 	const char *category;

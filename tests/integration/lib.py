@@ -82,8 +82,9 @@ def fn_env(**extra):
     return env
 
 
-def migrate(env=None):
-    return subprocess.run([bin_path("migrate"), os.path.join(ROOT, "sql")],
+def migrate(env=None, sql_dir=None):
+    """Applies the migrations of sql_dir (default the project's sql/)."""
+    return subprocess.run([bin_path("migrate"), sql_dir or os.path.join(ROOT, "sql")],
                           env=env or fn_env(), capture_output=True, text=True,
                           timeout=60)
 
