@@ -207,6 +207,23 @@ function setupSearch() {
   });
 }
 
+// ---- wide tables ----
+
+// A table wider than the article scrolls sideways inside itself (style.css);
+// while it does, it takes a Tab stop so keyboard users can scroll it too.
+function setupWideTables() {
+  const tables = document.querySelectorAll(".post-content table");
+  if (!tables.length) return;
+  const update = () => {
+    for (const t of tables) {
+      if (t.scrollWidth > t.clientWidth) t.setAttribute("tabindex", "0");
+      else t.removeAttribute("tabindex");
+    }
+  };
+  update();
+  window.addEventListener("resize", update);
+}
+
 // ---- view counting ----
 
 async function countView() {
@@ -233,5 +250,6 @@ async function countView() {
 if (typeof document !== "undefined") {
   setupComments();
   setupSearch();
+  setupWideTables();
   countView();
 }

@@ -16,6 +16,9 @@ const nav = document.getElementById("nav");
 const loginSection = document.getElementById("login");
 const loginForm = document.getElementById("login-form");
 const loginError = document.getElementById("login-error");
+// The page has two <main>s, the login form and the view: one shows at a time
+// and the skip link leads to that one.
+const skipLink = document.getElementById("skip-link");
 
 // [pattern, view module, nav link id]
 const routes = [
@@ -41,6 +44,7 @@ function showLogin(message) {
   view.hidden = true;
   replace(view);
   loginSection.hidden = false;
+  skipLink.setAttribute("href", "#login");
   loginError.textContent = message || "";
   document.getElementById("login-password").value = "";
   document.getElementById("login-username").focus();
@@ -49,6 +53,7 @@ function showLogin(message) {
 function showApp(user) {
   signedIn = true;
   loginSection.hidden = true;
+  skipLink.setAttribute("href", "#view");
   loginError.textContent = "";
   nav.hidden = false;
   view.hidden = false;
