@@ -13,7 +13,7 @@
  *               search, article with comments, about) from the templates
  *               compiled in from frontend/blog/templates
  *   editor.c    the admin's dashboard counts and Markdown preview
- *   site.c      SITE_URL / SITE_TITLE / SITE_DESCRIPTION, link encoding
+ *   site.c      SITE_URL / SITE_TITLE / SITE_DESCRIPTION
  *
  * Every handler follows fn.h: it returns the HTTP status it set in res.
  */
@@ -36,9 +36,6 @@ struct site {
 	const char *url, *title, *description;
 };
 extern struct site g_site;
-/* s with every byte but RFC 3986 unreserved ones percent-encoded (a path
- * segment or query value). Arena-owned. */
-char *site_url_encode(struct arena *a, const char *s);
 
 /* public.c */
 int health_get(struct req *req, struct res *res);

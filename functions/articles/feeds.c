@@ -19,6 +19,7 @@
 #include "arena.h"
 #include "db.h"
 #include "fn.h"
+#include "kv.h"
 #include "log.h"
 #include "text.h"
 #include "articles.h"
@@ -105,7 +106,7 @@ static void xbuf_cat(struct xbuf *b, ...)
 static const char *article_link(struct arena *a, const char *site, const char *slug)
 {
 	return text_xml_escape(a,
-	                       arena_printf(a, "%s/articles/%s", site, site_url_encode(a, slug)));
+	                       arena_printf(a, "%s/articles/%s", site, kv_escape(a, slug)));
 }
 
 static bool epoch_tm(const char *epoch, struct tm *tm)
@@ -187,7 +188,7 @@ static int feed_load(struct req *req, struct res *res, struct feed *f)
 		f->title = arena_printf(req->arena, "%s - %s%s", g_site.title, category ? "" : "#",
 		                        PQgetvalue(r, 0, 1));
 		f->query = arena_printf(req->arena, "?%s=%s", field,
-		                        site_url_encode(req->arena, params[0]));
+		                        kv_escape(req->arena, params[0]));
 		params[0] = PQgetvalue(r, 0, 0);
 		r = db_query(req->arena, category ? SQL_FEED_CATEGORY : SQL_FEED_TAG, 1, params);
 	} else {
@@ -330,7 +331,7 @@ int sitemap_xml(struct req *req, struct res *res)
 	xbuf_add(b, "<changefreq>daily</changefreq></url>\n");
 	for (int i = 0; i < nc; i++) {
 		xbuf_cat(b, "<url><loc>", esite, "/categories/",
-		         text_xml_escape(a, site_url_encode(a, PQgetvalue(cats, i, 0))), "</loc>",
+		         text_xml_escape(a, kv_escape(a, PQgetvalue(cats, i, 0))), "</loc>",
 		         NULL);
 		if (!PQgetisnull(cats, i, 1))
 			xbuf_cat(b, "<lastmod>", date_rfc3339(a, PQgetvalue(cats, i, 1)),

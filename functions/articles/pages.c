@@ -34,6 +34,7 @@
 #include "arena.h"
 #include "db.h"
 #include "json.h"
+#include "kv.h"
 #include "log.h"
 #include "text.h"
 #include "articles.h"
@@ -371,7 +372,7 @@ static int page_list(struct page *pg, const struct public_filter *f, const char 
 	if (next)
 		cJSON_AddStringToObject(obj, "next_href",
 		                        arena_printf(pg->req->arena, "%scursor=%s", base,
-		                                     site_url_encode(pg->req->arena, next)));
+		                                     kv_escape(pg->req->arena, next)));
 	return 0;
 }
 
@@ -383,7 +384,7 @@ static const char *cursor_suffix(struct page *pg, const char *sep)
 	if (cursor == NULL || *cursor == '\0')
 		return "";
 	return arena_printf(pg->req->arena, "%scursor=%s", sep,
-	                    site_url_encode(pg->req->arena, cursor));
+	                    kv_escape(pg->req->arena, cursor));
 }
 
 /* ---- handlers ---- */
@@ -436,7 +437,7 @@ int page_category(struct req *req, struct res *res)
 	if (cat == NULL)
 		return page_not_found(&pg);
 	name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cat, "name"));
-	path = arena_printf(req->arena, "/category/%s", site_url_encode(req->arena, slug));
+	path = arena_printf(req->arena, "/category/%s", kv_escape(req->arena, slug));
 	arch = cJSON_AddObjectToObject(pg.root, "archive");
 	cJSON_AddStringToObject(arch, "kind", "Category");
 	cJSON_AddStringToObject(arch, "name", name);
@@ -474,7 +475,7 @@ int page_tag(struct req *req, struct res *res)
 	if (PQntuples(r) == 0)
 		return page_not_found(&pg);
 	name = PQgetvalue(r, 0, 0);
-	path = arena_printf(req->arena, "/tag/%s", site_url_encode(req->arena, slug));
+	path = arena_printf(req->arena, "/tag/%s", kv_escape(req->arena, slug));
 	arch = cJSON_AddObjectToObject(pg.root, "archive");
 	cJSON_AddStringToObject(arch, "kind", "Tag");
 	cJSON_AddStringToObject(arch, "name", name);
@@ -532,7 +533,7 @@ int page_search(struct req *req, struct res *res)
 	if (page_chrome(&pg, NULL))
 		return page_db_fail(&pg);
 
-	qenc = site_url_encode(req->arena, q);
+	qenc = kv_escape(req->arena, q);
 	s = cJSON_AddObjectToObject(pg.root, "search");
 	cJSON_AddStringToObject(
 	        s, "heading",
@@ -554,7 +555,7 @@ int page_search(struct req *req, struct res *res)
 			cJSON_AddStringToObject(s, "next_href",
 			                        arena_printf(req->arena, "/search?q=%s&cursor=%s",
 			                                     qenc,
-			                                     site_url_encode(req->arena, next)));
+			                                     kv_escape(req->arena, next)));
 	}
 	page_meta(&pg, arena_printf(req->arena, "Search: %s", q),
 	          arena_printf(req->arena, "/search?q=%s%s", qenc, cursor_suffix(&pg, "&")));
@@ -748,7 +749,7 @@ int page_article(struct req *req, struct res *res)
 	comment_notice(&pg, view);
 
 	page_meta(&pg, title,
-	          arena_printf(req->arena, "/articles/%s", site_url_encode(req->arena, slug)));
+	          arena_printf(req->arena, "/articles/%s", kv_escape(req->arena, slug)));
 	page_description(&pg, summary);
 	cJSON_ReplaceItemInObjectCaseSensitive(pg.meta, "og_type", cJSON_CreateString("article"));
 	if (cover && *cover)

@@ -1,6 +1,6 @@
 /* site.c - the blog's identity, for everything that links back to it (pages,
  * feeds, sitemap): SITE_URL, SITE_TITLE and SITE_DESCRIPTION, read once at
- * cold start, and the percent-encoding of what goes into those links. */
+ * cold start. */
 #include <stdio.h>
 #include <string.h>
 
@@ -48,25 +48,4 @@ static const struct config_var site_vars[] = {
 int site_init(char *err, size_t errlen)
 {
 	return config_load(site_vars, sizeof(site_vars) / sizeof(site_vars[0]), err, errlen);
-}
-
-/* s with every byte but RFC 3986 unreserved ones percent-encoded. */
-char *site_url_encode(struct arena *a, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s), o = 0;
-	char *out = arena_alloc(a, n * 3 + 1);
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
 }

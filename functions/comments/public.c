@@ -42,6 +42,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "json.h"
+#include "kv.h"
 #include "comments.h"
 
 /* The SQL is defined at the end of the file; handlers name it. */
@@ -500,25 +501,11 @@ static cJSON *form_fields(struct req *req)
 	return body;
 }
 
-/* "/articles/<slug>?comment=<code>#comment-status", the slug's non-ASCII
- * bytes percent-encoded for the Location header. */
+/* "/articles/<slug>?comment=<code>#comment-status", the slug percent-encoded
+ * for the Location header. */
 static char *article_location(struct arena *a, const char *slug, const char *code)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(slug), o = 0;
-	char *enc = arena_alloc(a, n * 3 + 1);
-
-	for (const unsigned char *p = (const unsigned char *)slug; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-') {
-			enc[o++] = (char)*p;
-		} else {
-			enc[o++] = '%';
-			enc[o++] = hex[*p >> 4];
-			enc[o++] = hex[*p & 15];
-		}
-	}
-	enc[o] = '\0';
-	return arena_printf(a, "/articles/%s?comment=%s#comment-status", enc, code);
+	return arena_printf(a, "/articles/%s?comment=%s#comment-status", kv_escape(a, slug), code);
 }
 
 /* Public submission, stored as pending: 201 {"id","status":"pending"}.

@@ -42,5 +42,8 @@ void kv_parse_cookies(struct arena *a, struct kvlist *l, const char *header);
 /* Percent-decodes s[0..len) into a new arena string; plus_is_space for
  * forms. Returns NULL when an escape is malformed or decodes to NUL. */
 char *kv_unescape(struct arena *a, const char *s, size_t len, bool plus_is_space);
+/* s with every byte but RFC 3986's unreserved ones (A-Z a-z 0-9 - _ . ~)
+ * percent-encoded: a path segment or a query value. Arena-owned. */
+char *kv_escape(struct arena *a, const char *s);
 
 #endif

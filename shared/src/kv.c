@@ -99,6 +99,26 @@ static int kv_hex(unsigned char c)
 	return -1;
 }
 
+char *kv_escape(struct arena *a, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	char *out = arena_alloc(a, strlen(s) * 3 + 1);
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* Percent-decodes s[0..len); NULL on a malformed escape or a NUL byte. */
 char *kv_unescape(struct arena *a, const char *s, size_t len, bool plus_is_space)
 {

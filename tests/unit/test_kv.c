@@ -61,6 +61,34 @@ static void test_unescape(void **state)
 	arena_free(a);
 }
 
+static void test_escape(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} rows[] = {
+	        {"", ""},
+	        {"AZaz09-_.~", "AZaz09-_.~"},
+	        {"a b", "a%20b"},
+	        {"a/b?c=d&e#f", "a%2Fb%3Fc%3Dd%26e%23f"},
+	        {"100%", "100%25"},
+	        {"+\"'<>", "%2B%22%27%3C%3E"},
+	        {"\xE6\x97\xA5", "%E6%97%A5"},
+	        {"\x7F\x01", "%7F%01"},
+	};
+	struct arena *a = arena_new();
+
+	(void)state;
+	for (size_t i = 0; i < N(rows); i++) {
+		const char *got = kv_escape(a, rows[i].in);
+
+		if (strcmp(got, rows[i].want) != 0)
+			fail_msg("row %zu: want \"%s\", got \"%s\"", i, rows[i].want, got);
+		/* and back */
+		assert_string_equal(kv_unescape(a, got, strlen(got), false), rows[i].in);
+	}
+	arena_free(a);
+}
+
 static void test_parse_urlencoded(void **state)
 {
 	static const struct {
@@ -229,6 +257,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_unescape),
 	        cmocka_unit_test(test_parse_urlencoded),
+	        cmocka_unit_test(test_escape),
 	        cmocka_unit_test(test_parse_cookies),
 	        cmocka_unit_test(test_get_count_case_insensitive),
 	        cmocka_unit_test(test_set),
