@@ -20,8 +20,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { ADMIN_PASSWORD, ADMIN_USER, Stack, Watcher, adminLogin, launchBrowser, makePng, screenshot,
-  skipReason, until } from "./stack.mjs";
+import { ADMIN_PASSWORD, ADMIN_USER, Stack, Watcher, adminLogin, closeAll, launchBrowser, makePng, openPage, screenshot, skipReason, until } from "./stack.mjs";
 
 const skip = skipReason();
 let stack;
@@ -108,21 +107,9 @@ before(async () => {
   await post({ author_name: "Pending Pete", content: "Waiting for moderation." });
 });
 
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (stack)
-    await stack.stop();
-});
+after(() => closeAll(browser, stack));
 
-async function newPage(options = {}) {
-  const context = await browser.newContext(options);
-  if (!options.bypassCSP)
-    await watcher.attach(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  return page;
-}
+const newPage = (options = {}) => openPage(browser, watcher, options);
 
 /** axe's violations (AXE_TAGS) on the page as it is now:
  * [{id, impact, help, targets}] */

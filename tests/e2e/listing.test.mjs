@@ -4,7 +4,7 @@
 // search box updates #search-results in place.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Stack, Watcher, launchBrowser, skipReason } from "./stack.mjs";
+import { Stack, Watcher, closeAll, launchBrowser, openPage, skipReason } from "./stack.mjs";
 
 const skip = skipReason();
 let stack;
@@ -30,20 +30,9 @@ before(async () => {
   await stack.api("POST", "/api/articles", { title: "Zebra draft not public", body_md: "zebra draft", status: "draft" });
 });
 
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (stack)
-    await stack.stop();
-});
+after(() => closeAll(browser, stack));
 
-async function newPage() {
-  const context = await browser.newContext();
-  await watcher.attach(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  return page;
-}
+const newPage = (options = {}) => openPage(browser, watcher, options);
 
 const cardSlugs = (page, scope = "") => page.locator(`${scope} article.post-card h2 a`).evaluateAll((as) =>
   as.map((a) => new URL(a.href).pathname.replace(/^\/articles\//, "")));

@@ -8,7 +8,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { Stack, Watcher, adminLogin, launchBrowser, screenshot, skipReason, until } from "./stack.mjs";
+import { Stack, Watcher, adminLogin, closeAll, launchBrowser, openPage, screenshot, skipReason, until } from "./stack.mjs";
 
 const skip = skipReason();
 let stack;
@@ -37,21 +37,9 @@ before(async () => {
   assert.ok(article && article.slug && article.id, `the API returned the article: ${JSON.stringify(article)}`);
 });
 
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (stack)
-    await stack.stop();
-});
+after(() => closeAll(browser, stack));
 
-async function newPage(options = {}) {
-  const context = await browser.newContext(options);
-  if (options.javaScriptEnabled !== false)
-    await watcher.attach(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  return page;
-}
+const newPage = (options = {}) => openPage(browser, watcher, options);
 
 test("1. a reader comments, the admin approves and replies, the article shows both", { skip, timeout: 90000 }, async () => {
   const reader = await newPage();

@@ -304,6 +304,26 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
+/** A page in a fresh context of browser, with watcher attached unless the
+ * context runs without JavaScript or bypasses the CSP (axe); actions wait
+ * at most 15 s. */
+export async function openPage(browser, watcher, options = {}) {
+  const context = await browser.newContext(options);
+  if (watcher && options.javaScriptEnabled !== false && !options.bypassCSP)
+    await watcher.attach(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  return page;
+}
+
+/** The end of a test file: its browser, then its stack (either may be unset). */
+export async function closeAll(browser, stack) {
+  if (browser)
+    await browser.close();
+  if (stack)
+    await stack.stop();
+}
+
 /** Records what goes wrong on pages: console errors, uncaught exceptions,
  * and Content-Security-Policy violations (a securitypolicyviolation listener
  * installed before any page script). .problems lists them; .pages counts the

@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { Stack, Watcher, adminLogin, launchBrowser, makePng, screenshot, skipReason } from "./stack.mjs";
+import { Stack, Watcher, adminLogin, closeAll, launchBrowser, makePng, openPage, screenshot, skipReason } from "./stack.mjs";
 
 const skip = skipReason();
 let stack;
@@ -40,20 +40,9 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (stack)
-    await stack.stop();
-});
+after(() => closeAll(browser, stack));
 
-async function newPage(options = {}) {
-  const context = await browser.newContext(options);
-  await watcher.attach(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  return page;
-}
+const newPage = (options = {}) => openPage(browser, watcher, options);
 
 test("2. a writer publishes Markdown with XSS payloads and an uploaded image; the page shows it inert", { skip, timeout: 120000 }, async () => {
   const admin = await newPage({ viewport: { width: 1280, height: 900 } });
