@@ -122,6 +122,14 @@ static cJSON *field_dup(const cJSON *obj, const char *name)
 	return v ? cJSON_Duplicate(v, true) : cJSON_CreateNull();
 }
 
+/* Copies of src's fields named in names (NULL-terminated) into dst, null
+ * for those src lacks (field_dup). */
+static void fields_dup(cJSON *dst, const cJSON *src, const char *const *names)
+{
+	for (; *names; names++)
+		cJSON_AddItemToObject(dst, *names, field_dup(src, *names));
+}
+
 /* An absolute URL for u: as it is when it has a scheme, else under SITE_URL. */
 static const char *absolute_url(struct arena *a, const char *u)
 {
@@ -133,14 +141,11 @@ static const char *absolute_url(struct arena *a, const char *u)
 /* A list or search item as the card partial renders it. */
 static cJSON *card_json(const cJSON *item)
 {
+	static const char *const fields[] = {"title",    "slug",    "summary", "cover_url",
+	                                     "category", "snippet", NULL};
 	cJSON *c = cJSON_CreateObject();
 
-	cJSON_AddItemToObject(c, "title", field_dup(item, "title"));
-	cJSON_AddItemToObject(c, "slug", field_dup(item, "slug"));
-	cJSON_AddItemToObject(c, "summary", field_dup(item, "summary"));
-	cJSON_AddItemToObject(c, "cover_url", field_dup(item, "cover_url"));
-	cJSON_AddItemToObject(c, "category", field_dup(item, "category"));
-	cJSON_AddItemToObject(c, "snippet", field_dup(item, "snippet"));
+	fields_dup(c, item, fields);
 	cJSON_AddItemToObject(c, "date",
 	                      date_json(cJSON_GetObjectItemCaseSensitive(item, "published_at")));
 	return c;
@@ -383,8 +388,7 @@ static const char *cursor_suffix(struct page *pg, const char *sep)
 
 	if (cursor == NULL || *cursor == '\0')
 		return "";
-	return arena_printf(pg->req->arena, "%scursor=%s", sep,
-	                    kv_escape(pg->req->arena, cursor));
+	return arena_printf(pg->req->arena, "%scursor=%s", sep, kv_escape(pg->req->arena, cursor));
 }
 
 /* ---- handlers ---- */
@@ -554,8 +558,7 @@ int page_search(struct req *req, struct res *res)
 		if (next)
 			cJSON_AddStringToObject(s, "next_href",
 			                        arena_printf(req->arena, "/search?q=%s&cursor=%s",
-			                                     qenc,
-			                                     kv_escape(req->arena, next)));
+			                                     qenc, kv_escape(req->arena, next)));
 	}
 	page_meta(&pg, arena_printf(req->arena, "Search: %s", q),
 	          arena_printf(req->arena, "/search?q=%s%s", qenc, cursor_suffix(&pg, "&")));
@@ -674,6 +677,8 @@ static void comment_notice(struct page *pg, cJSON *art)
  * not public. */
 int page_article(struct req *req, struct res *res)
 {
+	static const char *const article_fields[] = {"id",        "title",    "slug",
+	                                             "cover_url", "category", NULL};
 	const char *slug = slug_param(req);
 	struct page pg;
 	cJSON *art = NULL, *view, *it, *list, *comments;
@@ -712,11 +717,7 @@ int page_article(struct req *req, struct res *res)
 		                  "This article could not be shown. Please try again later.");
 	}
 
-	cJSON_AddItemToObject(view, "id", field_dup(art, "id"));
-	cJSON_AddItemToObject(view, "title", field_dup(art, "title"));
-	cJSON_AddItemToObject(view, "slug", field_dup(art, "slug"));
-	cJSON_AddItemToObject(view, "cover_url", field_dup(art, "cover_url"));
-	cJSON_AddItemToObject(view, "category", field_dup(art, "category"));
+	fields_dup(view, art, article_fields);
 	cJSON_AddItemToObject(view, "date",
 	                      date_json(cJSON_GetObjectItemCaseSensitive(art, "published_at")));
 	cJSON_AddStringToObject(view, "content_html", html);
