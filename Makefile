@@ -77,14 +77,18 @@ fixture_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/fixtures/$(1)/*.
 .SECONDEXPANSION:
 # Objects are never intermediate: keep them for incremental builds.
 .SECONDARY:
-# The blog's page templates (frontend/blog/templates/*.html) are compiled into
-# the articles function: one binary to deploy, nothing to find at run time.
-BLOG_TEMPLATES := $(wildcard frontend/blog/templates/*.html)
+# Page templates are compiled into the function that renders them: one
+# binary to deploy, nothing to find at run time. <set>_templates (symbol and
+# file) embeds tmpl_dir_<set>/*.html: the blog's pages (articles) and the
+# share link's page (albums; a subfolder the blog's glob does not see).
+tmpl_dir_blog := frontend/blog/templates
+tmpl_dir_share := frontend/blog/templates/share
 fn_extra_articles := $(BUILD)/obj/gen/blog_templates.o
-$(BUILD)/gen/blog_templates.c: $(BLOG_TEMPLATES) deploy/embed
+fn_extra_albums := $(BUILD)/obj/gen/share_templates.o
+$(BUILD)/gen/%_templates.c: $$(wildcard $$(tmpl_dir_$$*)/*.html) deploy/embed
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  EMBED   $@')
-	$(Q)deploy/embed blog_templates frontend/blog/templates > $@.tmp && mv $@.tmp $@
+	$(Q)deploy/embed $*_templates $(tmpl_dir_$*) > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  CC      $<')

@@ -102,6 +102,10 @@ int albums_init(void)
 		log_error("configuration error: %s", err);
 		return -1;
 	}
+	if (share_page_init(err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
 	return 0;
 }
 

@@ -10,8 +10,10 @@
  *   search.c   search by tag / text / date / colour, the tag cloud,
  *              near-duplicates by perceptual hash
  *   shares.c   share links: create, list, revoke, and the public endpoint
+ *   sharepage.c  the link's web page (GET/POST /s/{token}): HTML from the
+ *              templates of frontend/blog/templates/share
  *
- * Every handler but the public share endpoint starts with
+ * Every handler but the public share endpoint and page starts with
  * auth_require_user() and scopes every query to that user: another user's
  * album or photo is a 404, for reads and writes alike.
  */
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "fn.h"
+#include "tmpl.h"
 
 struct arena;
 struct auth_user;
@@ -67,6 +70,32 @@ int shares_create(struct req *req, struct res *res);
 int shares_list(struct req *req, struct res *res);
 int shares_delete(struct req *req, struct res *res);
 int shares_public(struct req *req, struct res *res);
+
+/* What share_resolve found. */
+enum share_result {
+	SHARE_SHOWN,             /* *out holds what the link shows */
+	SHARE_NOT_FOUND,         /* unknown, expired, revoked, or its target gone */
+	SHARE_PASSWORD_REQUIRED, /* the link has a password and none was given */
+	SHARE_PASSWORD_INVALID,  /* the password given is not the link's */
+	SHARE_FAILED,            /* res holds the error (bad cursor or limit: 400; database) */
+};
+/* The link of the request's {token} path parameter, checked with password
+ * (NULL: none given), and what it shows, as GET /api/public/shares/{token}
+ * answers it: {album, photos, next_cursor} (paged by the query's limit and
+ * cursor) or {photo}, with short-lived image URLs. *out is set only for
+ * SHARE_SHOWN; the caller frees it with cJSON_Delete (or hands it to
+ * res_json). */
+enum share_result share_resolve(struct req *req, struct res *res, const char *password,
+                                cJSON **out);
+
+/* sharepage.c */
+int share_page_get(struct req *req, struct res *res);  /* GET /s/{token} */
+int share_page_post(struct req *req, struct res *res); /* POST /s/{token} (password) */
+/* Compiles the page's templates (share_templates); for albums_init. 0, or
+ * -1 with the reason in err. */
+int share_page_init(char *err, size_t errlen);
+/* The templates deploy/embed compiled in from frontend/blog/templates/share. */
+extern const struct tmpl_source share_templates[];
 
 /* Configuration (albums.c), read once at cold start by albums_init(). */
 struct album_config {

@@ -29,6 +29,8 @@ static const struct route routes[] = {
         {"POST", "/api/shares", shares_create},
         {"DELETE", "/api/shares/{id}", shares_delete},
         {"GET", "/api/public/shares/{token}", shares_public},
+        {"GET", "/s/{token}", share_page_get},
+        {"POST", "/s/{token}", share_page_post},
 
         {"EVENT", "/events/schedule", trash_purge_scheduled},
         ROUTES_END,

@@ -8,6 +8,10 @@
  * X-Share-Password header. Revoking sets revoked_at; a revoked, expired or
  * unknown token is the same 404, so a token's history is not revealed.
  *
+ * share_resolve is the one way from a token to what it shows, for the JSON
+ * endpoint here and the web page (sharepage.c) alike: the same lookup,
+ * expiry, revocation, password check and data.
+ *
  * The public endpoint shows exactly what is shared and nothing of the owner:
  * for an album its name and description and its photos that are ready and
  * not in the trash (cursor-paged), for a photo that photo while it is ready
@@ -165,8 +169,9 @@ static cJSON *share_photo_json(struct arena *a, const PGresult *r, int i)
 /* ---- handlers ---- */
 
 /* POST /api/shares {album_id | photo_id, expires_in_s?, password?} -> 201
- * {id, token, url, expires_at, has_password, album_id, photo_id,
- * created_at}; the token is never shown again. */
+ * {id, token, url (the web page), api_url (the JSON), expires_at,
+ * has_password, album_id, photo_id, created_at}; the token is never shown
+ * again. */
 int shares_create(struct req *req, struct res *res)
 {
 	struct auth_user me;
@@ -225,7 +230,8 @@ int shares_create(struct req *req, struct res *res)
 
 	root = db_row_json(r, 0);
 	cJSON_AddStringToObject(root, "token", token);
-	cJSON_AddStringToObject(root, "url",
+	cJSON_AddStringToObject(root, "url", arena_printf(req->arena, "/s/%s", token));
+	cJSON_AddStringToObject(root, "api_url",
 	                        arena_printf(req->arena, "/api/public/shares/%s", token));
 	log_info("user %" PRId64 " shared %s %s as %s", me.id, album ? "album" : "photo", target,
 	         id);
@@ -297,9 +303,10 @@ int shares_delete(struct req *req, struct res *res)
 	return res_empty(res, 204);
 }
 
-/* The shared album's page: {album: {name, description}, photos: [...],
- * next_cursor}. */
-static int share_album_page(struct req *req, struct res *res, const char *owner, const char *album)
+/* The shared album's data: {album: {name, description}, photos: [...],
+ * next_cursor}, or NULL with why in *why (res filled when SHARE_FAILED). */
+static cJSON *share_album_data(struct req *req, struct res *res, const char *owner,
+                               const char *album, enum share_result *why)
 {
 	const char *ts, *after, *p[5];
 	char lim[24];
@@ -308,22 +315,25 @@ static int share_album_page(struct req *req, struct res *res, const char *owner,
 	cJSON *root, *items;
 	int n;
 
+	*why = SHARE_FAILED;
 	if (share_page_args(req, res, &limit, &ts, &after))
-		return res->status;
+		return NULL;
 	p[0] = album;
 	p[1] = owner;
 	a = db_query(req->arena, SQL_PUBLIC_ALBUM, 2, p);
 	if (a == NULL)
-		return db_fail(res);
-	if (PQntuples(a) != 1)
-		return share_not_found(res, "share");
+		return db_fail(res), NULL;
+	if (PQntuples(a) != 1) {
+		*why = SHARE_NOT_FOUND;
+		return NULL;
+	}
 	snprintf(lim, sizeof(lim), "%" PRIu64, limit + 1);
 	p[2] = lim;
 	p[3] = ts;
 	p[4] = after;
 	r = db_query(req->arena, ts ? SQL_PUBLIC_PHOTOS_AFTER : SQL_PUBLIC_PHOTOS, ts ? 5 : 3, p);
 	if (r == NULL)
-		return db_fail(res);
+		return db_fail(res), NULL;
 	n = PQntuples(r);
 	root = cJSON_CreateObject();
 	cJSON_AddItemToObject(root, "album", db_row_json(a, 0));
@@ -336,7 +346,66 @@ static int share_album_page(struct req *req, struct res *res, const char *owner,
 		                                          PQfnumber(r, "page_us"), 0));
 	else
 		cJSON_AddNullToObject(root, "next_cursor");
-	return res_json(res, 200, root);
+	*why = SHARE_SHOWN;
+	return root;
+}
+
+/* The shared photo's data: {photo}, or NULL with why in *why. */
+static cJSON *share_photo_data(struct req *req, struct res *res, const char *owner,
+                               const char *photo, enum share_result *why)
+{
+	const char *p[2] = {photo, owner};
+	PGresult *ph = db_query(req->arena, SQL_PUBLIC_PHOTO, 2, p);
+	cJSON *root;
+
+	*why = SHARE_FAILED;
+	if (ph == NULL)
+		return db_fail(res), NULL;
+	if (PQntuples(ph) != 1) {
+		*why = SHARE_NOT_FOUND;
+		return NULL;
+	}
+	root = cJSON_CreateObject();
+	cJSON_AddItemToObject(root, "photo", share_photo_json(req->arena, ph, 0));
+	*why = SHARE_SHOWN;
+	return root;
+}
+
+/* Looks the token up (unknown, expired and revoked alike are not found),
+ * checks the password with argon2id (its cost, about 80 ms a try, is the
+ * brake on guessing), then loads what the link shows. */
+enum share_result share_resolve(struct req *req, struct res *res, const char *password, cJSON **out)
+{
+	const char *token = req_param(req, "token"), *p[1], *owner;
+	enum share_result why = SHARE_NOT_FOUND;
+	PGresult *r;
+	cJSON *root;
+
+	*out = NULL;
+	if (!share_token_valid(token))
+		return SHARE_NOT_FOUND;
+	p[0] = share_token_hash(req->arena, token);
+	r = db_query(req->arena, SQL_LOOKUP, 1, p);
+	if (r == NULL)
+		return db_fail(res), SHARE_FAILED;
+	if (PQntuples(r) != 1)
+		return SHARE_NOT_FOUND;
+	owner = PQgetvalue(r, 0, 0);
+	if (!PQgetisnull(r, 0, 3)) {
+		if (password == NULL || password[0] == '\0')
+			return SHARE_PASSWORD_REQUIRED;
+		if (strlen(password) > SHARE_PASSWORD_MAX ||
+		    !auth_password_verify(PQgetvalue(r, 0, 3), password))
+			return SHARE_PASSWORD_INVALID;
+	}
+	if (!PQgetisnull(r, 0, 1))
+		root = share_album_data(req, res, owner, PQgetvalue(r, 0, 1), &why);
+	else
+		root = share_photo_data(req, res, owner, PQgetvalue(r, 0, 2), &why);
+	if (root == NULL)
+		return why;
+	*out = root;
+	return SHARE_SHOWN;
 }
 
 /* GET /api/public/shares/{token} (no sign-in; X-Share-Password when the
@@ -345,45 +414,25 @@ static int share_album_page(struct req *req, struct res *res, const char *owner,
  * share_password_invalid. */
 int shares_public(struct req *req, struct res *res)
 {
-	const char *token = req_param(req, "token"), *p[2], *owner, *pw;
-	PGresult *r, *ph;
 	cJSON *root;
 
 	res_header_set(res, "Cache-Control", "private, no-store");
 	res_header_set(res, "Referrer-Policy", "no-referrer");
-	if (!share_token_valid(token))
+	switch (share_resolve(req, res, req_header(req, SHARE_PASSWORD_HEADER), &root)) {
+	case SHARE_SHOWN:
+		return res_json(res, 200, root);
+	case SHARE_NOT_FOUND:
 		return share_not_found(res, "share");
-	p[0] = share_token_hash(req->arena, token);
-	r = db_query(req->arena, SQL_LOOKUP, 1, p);
-	if (r == NULL)
-		return db_fail(res);
-	if (PQntuples(r) != 1)
-		return share_not_found(res, "share");
-	owner = PQgetvalue(r, 0, 0);
-	if (!PQgetisnull(r, 0, 3)) {
-		pw = req_header(req, SHARE_PASSWORD_HEADER);
-		if (pw == NULL || pw[0] == '\0')
-			return res_error(res, 401, "share_password_required",
-			                 "this link needs a password (X-Share-Password)", NULL);
-		/* the argon2id cost (about 80 ms) is the brake on guessing */
-		if (strlen(pw) > SHARE_PASSWORD_MAX ||
-		    !auth_password_verify(PQgetvalue(r, 0, 3), pw))
-			return res_error(res, 401, "share_password_invalid",
-			                 "the password is not right", NULL);
+	case SHARE_PASSWORD_REQUIRED:
+		return res_error(res, 401, "share_password_required",
+		                 "this link needs a password (X-Share-Password)", NULL);
+	case SHARE_PASSWORD_INVALID:
+		return res_error(res, 401, "share_password_invalid", "the password is not right",
+		                 NULL);
+	case SHARE_FAILED:
+		break;
 	}
-	if (!PQgetisnull(r, 0, 1))
-		return share_album_page(req, res, owner, PQgetvalue(r, 0, 1));
-
-	p[0] = PQgetvalue(r, 0, 2);
-	p[1] = owner;
-	ph = db_query(req->arena, SQL_PUBLIC_PHOTO, 2, p);
-	if (ph == NULL)
-		return db_fail(res);
-	if (PQntuples(ph) != 1)
-		return share_not_found(res, "share");
-	root = cJSON_CreateObject();
-	cJSON_AddItemToObject(root, "photo", share_photo_json(req->arena, ph, 0));
-	return res_json(res, 200, root);
+	return res->status;
 }
 
 /* ---- SQL ---- */

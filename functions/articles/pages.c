@@ -88,30 +88,6 @@ int pages_init(char *err, size_t errlen)
 
 /* ---- small helpers ---- */
 
-/* {"iso": RFC 3339 to the second, "human": "27 November 2026"} for an RFC
- * 3339 UTC time as db_row_json writes it; null for anything else. */
-static cJSON *date_json(const cJSON *v)
-{
-	static const char *const months[] = {"January",   "February", "March",    "April",
-	                                     "May",       "June",     "July",     "August",
-	                                     "September", "October",  "November", "December"};
-	const char *s = cJSON_GetStringValue(v);
-	char iso[32], human[48];
-	int y, m, d, hh, mm, ss;
-	cJSON *o;
-
-	if (s == NULL || strlen(s) < 20 ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &m, &d, &hh, &mm, &ss) != 6 || m < 1 ||
-	    m > 12 || d < 1 || d > 31)
-		return cJSON_CreateNull();
-	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, hh, mm, ss);
-	snprintf(human, sizeof(human), "%d %s %04d", d, months[m - 1], y);
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "iso", iso);
-	cJSON_AddStringToObject(o, "human", human);
-	return o;
-}
-
 /* A copy of obj's field, or null: templates look a missing name up in
  * the enclosing context, so every object a partial renders has all its
  * fields. */
@@ -120,6 +96,12 @@ static cJSON *field_dup(const cJSON *obj, const char *name)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
 	return v ? cJSON_Duplicate(v, true) : cJSON_CreateNull();
+}
+
+/* obj's RFC 3339 time field as the templates show it (tmpl_date). */
+static cJSON *date_of(const cJSON *obj, const char *name)
+{
+	return tmpl_date(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, name)));
 }
 
 /* Copies of src's fields named in names (NULL-terminated) into dst, null
@@ -146,8 +128,7 @@ static cJSON *card_json(const cJSON *item)
 	cJSON *c = cJSON_CreateObject();
 
 	fields_dup(c, item, fields);
-	cJSON_AddItemToObject(c, "date",
-	                      date_json(cJSON_GetObjectItemCaseSensitive(item, "published_at")));
+	cJSON_AddItemToObject(c, "date", date_of(item, "published_at"));
 	return c;
 }
 
@@ -593,12 +574,9 @@ static cJSON *comments_tree(struct arena *a, const char *article_id, int *count)
 		cJSON_AddItemToObject(c, "id", field_dup(row, "id"));
 		cJSON_AddItemToObject(c, "author_name", field_dup(row, "author_name"));
 		cJSON_AddItemToObject(c, "content", field_dup(row, "content"));
-		cJSON_AddItemToObject(
-		        c, "date", date_json(cJSON_GetObjectItemCaseSensitive(row, "created_at")));
+		cJSON_AddItemToObject(c, "date", date_of(row, "created_at"));
 		cJSON_AddItemToObject(c, "admin_reply", field_dup(row, "admin_reply"));
-		cJSON_AddItemToObject(
-		        c, "reply_date",
-		        date_json(cJSON_GetObjectItemCaseSensitive(row, "admin_reply_at")));
+		cJSON_AddItemToObject(c, "reply_date", date_of(row, "admin_reply_at"));
 		nodes[i].id = PQgetvalue(r, i, 0);
 		nodes[i].replies = cJSON_AddArrayToObject(c, "replies");
 		cJSON_Delete(row);
@@ -718,8 +696,7 @@ int page_article(struct req *req, struct res *res)
 	}
 
 	fields_dup(view, art, article_fields);
-	cJSON_AddItemToObject(view, "date",
-	                      date_json(cJSON_GetObjectItemCaseSensitive(art, "published_at")));
+	cJSON_AddItemToObject(view, "date", date_of(art, "published_at"));
 	cJSON_AddStringToObject(view, "content_html", html);
 	views = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(art, "view_count"));
 	cJSON_AddNumberToObject(view, "view_count", views);

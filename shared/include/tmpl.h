@@ -58,4 +58,10 @@ int tmpl_has(const struct tmpl_set *s, const char *name);
 char *tmpl_render(const struct tmpl_set *s, const char *name, const cJSON *data,
                   struct arena *a, size_t *len);
 
+/* A time for templates: {"iso": "2026-11-27T09:30:00Z", "human": "27
+ * November 2026"} from an RFC 3339 UTC time as db_row_json writes it (put
+ * iso in <time datetime>); a JSON null for NULL or anything else. Caller
+ * owns the result (hand it to a parent object). */
+cJSON *tmpl_date(const char *rfc3339);
+
 #endif

@@ -659,3 +659,23 @@ char *tmpl_render(const struct tmpl_set *s, const char *name, const cJSON *data,
 		*len = r.len;
 	return r.buf;
 }
+
+cJSON *tmpl_date(const char *s)
+{
+	static const char *const months[] = {"January",   "February", "March",    "April",
+	                                     "May",       "June",     "July",     "August",
+	                                     "September", "October",  "November", "December"};
+	char iso[80], human[80];
+	int y, m, d, hh, mm, ss;
+	cJSON *o;
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &m, &d, &hh, &mm, &ss) != 6 ||
+	    m < 1 || m > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
+		return cJSON_CreateNull();
+	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, hh, mm, ss);
+	snprintf(human, sizeof(human), "%d %s %04d", d, months[m - 1], y);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "iso", iso);
+	cJSON_AddStringToObject(o, "human", human);
+	return o;
+}

@@ -118,6 +118,7 @@ const wx = {
           data = text;
         }
       }
+      entry.data = data;
       const res = { statusCode: r.status, data, header: r.headers, errMsg: 'request:ok' };
       if (o.success) o.success(res);
       if (o.complete) o.complete(res);
@@ -389,20 +390,41 @@ async function main() {
     check(search.data.searched && search.data.results.length === 0, 'no match: empty', search.data.results);
   });
 
-  await step('share page: a link for the album; its public URL lists both photos without a token', async () => {
+  await step('share page: a link for the album; its web page and JSON list both photos without a token', async () => {
     const share = mountPage(createSharePage({ api, wx }));
     await share.onLoad({ album_id: s.albumId, name: encodeURIComponent('Summer trip') });
     check(share.data.shares.length === 0, 'no links yet', share.data.shares);
     share.onExpiry({ detail: { value: '1' } });
     await share.create();
     const link = share.data.link;
-    check(link.startsWith(BASE + '/api/public/shares/') && link.length > (BASE + '/api/public/shares/').length + 16,
-      'full public link', link);
+    check(link.startsWith(BASE + '/s/') && link.length > (BASE + '/s/').length + 16,
+      'full link to the web page', link);
     check(share.data.shares.length === 1 && share.data.shares[0].expires !== '' &&
       !share.data.shares[0].revoked, 'listed with an expiry', share.data.shares);
     await share.copyLink();
     check(shim.clipboard === link, 'copied', shim.clipboard);
-    const r = await httpRequest('GET', link, {}, undefined, 10000);
+
+    // the link as a browser opens it: HTML naming the album, every photo's thumbnail
+    const page = await httpRequest('GET', link, { Accept: 'text/html' }, undefined, 10000);
+    const html = page.body.toString('utf8');
+    check(page.status === 200 && /^text\/html/.test(page.headers['content-type'] || ''),
+      'the link is a web page', [page.status, page.headers['content-type'], html.slice(0, 300)]);
+    check(html.includes('Summer trip'), 'the page names the album', html.slice(0, 600));
+    const thumbs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+    const shown = s.photoIds.filter((id) => thumbs.some((u) => u.includes('/photos/t/' + id + '.')));
+    check(thumbs.length === s.photoIds.length && shown.length === s.photoIds.length,
+      'the page shows both photos\' thumbnails', thumbs);
+    if (thumbs.length) {
+      const t = await httpRequest('GET', thumbs[0], {}, undefined, 10000);
+      check(t.status === 200 && t.body[0] === 0xff && t.body[1] === 0xd8, 'a thumbnail on the page downloads', t.status);
+    }
+
+    // the JSON: the create answer's api_url
+    const made = shim.requests.filter((r) => r.method === 'POST' && r.path === '/api/shares').pop();
+    const apiUrl = made && made.data && made.data.api_url;
+    check(typeof apiUrl === 'string' && apiUrl.startsWith('/api/public/shares/') &&
+      link.endsWith('/s/' + apiUrl.slice('/api/public/shares/'.length)), 'api_url: the same token as JSON', made && made.data);
+    const r = await httpRequest('GET', BASE + apiUrl, {}, undefined, 10000);
     check(r.status === 200, 'public GET 200', [r.status, r.body.toString().slice(0, 300)]);
     const pub = JSON.parse(r.body.toString('utf8'));
     const ids = (pub.photos || []).map((p) => p.id).sort();

@@ -9,7 +9,8 @@ the pipeline runs thumbnails -> GET the photo until it is ready -> the album
 list shows the cover and count 1 -> the photo list's thumbnail (320x320) and
 display (long edge 1280, rotated by the EXIF orientation) URLs download ->
 description and tags edited -> search finds it (Chinese text and tag) ->
-the album shared, the public share URL lists it without a token -> user B
+the album shared, the public share URL lists it without a token (and the
+link's web page shows its thumbnail) -> user B
 (a second WeChat login) gets 404 for A's album, photo and share and finds
 nothing of A's -> trash (the share no longer lists it) -> purge (204) ->
 no row and no object of the photo remains.
@@ -24,9 +25,11 @@ workers get the AWS credentials from the gateway's environment.
 
 Each backend runs in a database of its own (two gateways' async queues never
 share events)."""
+import html
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -378,7 +381,7 @@ def steps(be, t, gw, db_url):
     if not tap.eq(f"{t} share the album: 201", st, 201):
         tap.check(f"{t} share body", False, share)
         return
-    st, _, pub = call("GET", share["url"])
+    st, _, pub = call("GET", share["api_url"])
     shown = [x["id"] for x in (pub or {}).get("photos", [])]
     tap.check(f"{t} the public share lists the photo without a token",
               st == 200 and shown == [pid], (st, pub))
@@ -386,13 +389,23 @@ def steps(be, t, gw, db_url):
         st, _, thumb = fetch("GET", pub["photos"][0]["thumb_url"] or "")
         tap.check(f"{t} the share's thumbnail URL downloads",
                   st == 200 and jpeg_size(thumb) == (320, 320), st)
+    st, hdrs, page = gw.request("GET", share["url"])
+    page = page.decode("utf-8", "replace")
+    imgs = re.findall(r'<img src="([^"]+)"', page)
+    tap.check(f"{t} the link's web page (url) shows the album and the photo's thumbnail",
+              share["url"].startswith("/s/") and st == 200 and "北京旅行 2026" in page
+              and len(imgs) == 1 and f"/{key.replace('/o/', '/t/')}" in imgs[0], (st, page[:500]))
+    if imgs:
+        st, _, thumb = fetch("GET", html.unescape(imgs[0]))
+        tap.check(f"{t} the page's thumbnail downloads",
+                  st == 200 and jpeg_size(thumb) == (320, 320), st)
 
     matrix(t, call, B, aid, pid, share, db_url)
 
     # trash
     st, _, _ = call("DELETE", f"/api/photos/{pid}", None, A)
     tap.eq(f"{t} trash the photo: 204", st, 204)
-    st, _, pub = call("GET", share["url"])
+    st, _, pub = call("GET", share["api_url"])
     tap.check(f"{t} the share no longer lists it", st == 200 and pub.get("photos") == [],
               (st, pub))
     st, _, obj = call("GET", "/api/photos/search?q=" + urllib.parse.quote("故宫"), None, A)
@@ -459,7 +472,7 @@ def matrix(t, call, B, aid, pid, share, db_url):
         tap.check(f"{t} B: {what}: 200 and empty", st == 200 and listed == [], (st, obj))
     tap.eq(f"{t} A's photo row unchanged by B",
            q(db_url, f"SELECT row_to_json(p)::text FROM photos p WHERE id = '{pid}'"), before)
-    st, _, pub = call("GET", share["url"])
+    st, _, pub = call("GET", share["api_url"])
     tap.check(f"{t} A's share still lists the photo", st == 200
               and [x["id"] for x in pub["photos"]] == [pid], (st, pub))
 

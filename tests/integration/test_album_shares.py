@@ -108,7 +108,8 @@ def test_album_share():
     token = obj["token"]
     tap.check("token: 43 base64url characters (32 bytes)",
               re.fullmatch(r"[A-Za-z0-9_-]{43}", token) is not None, token)
-    tap.eq("url", obj["url"], f"/api/public/shares/{token}")
+    tap.eq("url: the web page", obj["url"], f"/s/{token}")
+    tap.eq("api_url: the JSON endpoint", obj["api_url"], f"/api/public/shares/{token}")
     tap.check("no password, no expiry",
               obj["has_password"] is False and obj["expires_at"] is None, obj)
     tap.check("the answer names the album, not the owner",

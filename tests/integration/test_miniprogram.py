@@ -8,7 +8,8 @@ goes through: dev login, album create / list / edit, the upload of two real
 JPEGs (made here with cjpeg) by the album page's queue (presigned PUT to the
 gateway's /storage/, then complete) until the thumbnail pipeline has made
 them ready, tag and description edit, the tag cloud, search by tag and by
-text, a share link whose public URL lists the photos, move, trash, restore,
+text, a share link whose web page (/s/{token}, HTML) shows the photos'
+thumbnails and whose api_url (JSON) lists them, move, trash, restore,
 purge, a refused token (401 -> sign in again -> retry), the 409 message of a
 duplicate album name in the form, and album delete.
 

@@ -582,6 +582,45 @@ static void test_output_in_arena(void **state)
 	arena_free(a);
 }
 
+/* Times for templates: iso + human from db_row_json's RFC 3339; null for
+ * anything that is not one. */
+static void test_date(void **state)
+{
+	static const struct {
+		const char *in, *iso, *human;
+	} rows[] = {
+	        {"2026-11-27T09:30:05.123456Z", "2026-11-27T09:30:05Z", "27 November 2026"},
+	        {"2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z", "29 February 2024"},
+	        {"1999-01-01T23:59:59Z", "1999-01-01T23:59:59Z", "1 January 1999"},
+	        {NULL, NULL, NULL},
+	        {"", NULL, NULL},
+	        {"yesterday", NULL, NULL},
+	        {"2026-13-01T00:00:00Z", NULL, NULL},
+	        {"2026-00-10T00:00:00Z", NULL, NULL},
+	        {"2026-05-32T00:00:00Z", NULL, NULL},
+	        {"2026-05-10T24:00:00Z", NULL, NULL},
+	        {"2026-05-10", NULL, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cJSON *d = tmpl_date(rows[i].in);
+
+		if (rows[i].iso == NULL) {
+			if (!cJSON_IsNull(d))
+				fail_msg("row %zu: want null", i);
+		} else {
+			assert_string_equal(
+			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "iso")),
+			        rows[i].iso);
+			assert_string_equal(
+			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "human")),
+			        rows[i].human);
+		}
+		cJSON_Delete(d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +631,7 @@ int main(void)
 	        cmocka_unit_test(test_set_errors),     cmocka_unit_test(test_nesting_cap),
 	        cmocka_unit_test(test_sources_copied), cmocka_unit_test(test_large_render),
 	        cmocka_unit_test(test_limits),         cmocka_unit_test(test_output_in_arena),
+	        cmocka_unit_test(test_date),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

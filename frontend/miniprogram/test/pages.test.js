@@ -381,7 +381,7 @@ test('share: creates a link with expiry and password, shows the full URL and cop
     { id: 's0', album_id: 'A1', photo_id: null, created_at: '2024-01-01T00:00:00Z', expires_at: null, revoked_at: null, has_password: false },
     { id: 'sx', album_id: 'OTHER', photo_id: null, created_at: '2024-01-01T00:00:00Z', expires_at: null, revoked_at: null, has_password: false },
   ], next_cursor: null } });
-  fx.respond('POST', '/api/shares', { status: 201, data: { id: 's1', token: 'TOK', url: '/api/public/shares/TOK', album_id: 'A1', photo_id: null, has_password: true } });
+  fx.respond('POST', '/api/shares', { status: 201, data: { id: 's1', token: 'TOK', url: '/s/TOK', api_url: '/api/public/shares/TOK', album_id: 'A1', photo_id: null, has_password: true } });
   const page = mountPage(createSharePage({ api, wx: fx.wx }));
   await page.onLoad({ album_id: 'A1', name: 'Trip' });
   assert.deepEqual(page.data.shares.map((s) => s.id), ['s0'], "only this album's links");
@@ -391,16 +391,16 @@ test('share: creates a link with expiry and password, shows the full URL and cop
   await page.create();
 
   assert.deepEqual(fx.requestsTo('POST', '/api/shares')[0].data, { album_id: 'A1', expires_in_s: 604800, password: 'secret' });
-  assert.equal(page.data.link, api.baseUrl + '/api/public/shares/TOK');
+  assert.equal(page.data.link, api.baseUrl + '/s/TOK', 'the link is the web page, not the JSON');
 
   await page.copyLink();
-  assert.equal(fx.clipboard, api.baseUrl + '/api/public/shares/TOK');
+  assert.equal(fx.clipboard, api.baseUrl + '/s/TOK');
 });
 
 test('share: a too short password is refused before any request; a photo share sends photo_id', async () => {
   const { fx, api } = signedIn();
   fx.respond('GET', '/api/shares', { status: 200, data: { shares: [], next_cursor: null } });
-  fx.respond('POST', '/api/shares', { status: 201, data: { id: 's1', token: 'T', url: '/api/public/shares/T' } });
+  fx.respond('POST', '/api/shares', { status: 201, data: { id: 's1', token: 'T', url: '/s/T', api_url: '/api/public/shares/T' } });
   const page = mountPage(createSharePage({ api, wx: fx.wx }));
   await page.onLoad({ photo_id: 'p1' });
 
