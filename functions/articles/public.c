@@ -530,14 +530,17 @@ static const char *const SQL_COUNT_CATEGORY =
 	"   WHERE c.slug = $1 AND" NOT_YET("a") ")";
 
 /* One article: a is the article; prev/next are its true neighbours in
- * (published_at, id) order among public articles; related ranks the other
- * public articles by shared tags, then shared terms, then recency, and keeps
- * up to 5 that share anything. */
+ * (published_at, id) order among public articles; related ranks candidates
+ * by shared tags, then shared terms, then recency, and keeps up to 5 that
+ * share anything. */
 #define RELATED_TIME(r) \
 	"to_char(" r ".published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
-/* Candidates: articles sharing a tag with a (article_tags_tag_idx) or a
- * term (articles_terms_idx, 005); only they are scored. */
+/* Candidates, RELATED_PER_TAG at most from each tag of a (the newest by
+ * creation, from article_tags_tag_idx alone) and as many sharing a term
+ * (articles_terms_idx, 005): the cost of an article stays bounded however
+ * many articles a popular tag has. */
+#define RELATED_PER_TAG "50"
 #define RELATED \
 	"  COALESCE((SELECT json_agg(json_build_object('id', s.id, 'slug', s.slug," \
 	"              'title', s.title, 'summary', s.summary, 'cover_url', s.cover_url," \
@@ -550,13 +553,17 @@ static const char *const SQL_COUNT_CATEGORY =
 	"              WHERE y.article_id = r.id) AS shared_tags," \
 	"            cardinality(ARRAY(SELECT unnest(r.terms) INTERSECT" \
 	"              SELECT unnest(a.terms))) AS shared_terms" \
-	"          FROM (SELECT y.article_id FROM article_tags z" \
-	"                 JOIN article_tags y ON y.tag_id = z.tag_id WHERE z.article_id = a.id" \
+	"          FROM (SELECT y.id FROM article_tags z" \
+	"                 CROSS JOIN LATERAL (SELECT x.article_id AS id FROM article_tags x" \
+	"                  WHERE x.tag_id = z.tag_id AND x.article_id <> a.id" \
+	"                  ORDER BY x.article_id DESC LIMIT " RELATED_PER_TAG ") y" \
+	"                 WHERE z.article_id = a.id" \
 	"                UNION" \
-	"                SELECT t.id FROM articles t" \
-	"                 WHERE t.terms && a.terms AND" PUBLIC("t") ") cand (id)" \
+	"                SELECT t.id FROM (SELECT t.id FROM articles t" \
+	"                 WHERE t.terms && a.terms AND t.id <> a.id AND" PUBLIC("t") \
+	"                 ORDER BY t.id DESC LIMIT " RELATED_PER_TAG ") t) cand (id)" \
 	"           JOIN articles r ON r.id = cand.id" \
-	"          WHERE" PUBLIC("r") " AND r.id <> a.id" \
+	"          WHERE" PUBLIC("r") \
 	"          ORDER BY shared_tags DESC, shared_terms DESC, r.published_at DESC," \
 	"           r.id DESC" \
 	"          LIMIT 5) s)," \

@@ -359,6 +359,34 @@ def test_related():
     q("DELETE FROM articles WHERE id IN (" + ",".join(map(str, extra)) + ")")
 
 
+def test_related_bounded():
+    # Each tag gives at most its 50 newest articles as candidates, so an
+    # article's cost stays bounded: an old article sharing two popular tags
+    # (it would rank first) is not one; through a rarer tag it still is.
+    pop1, pop2 = tag("Popular 1", f"pop1-{RUN}"), tag("Popular 2", f"pop2-{RUN}")
+    rare = tag("Rare", f"rare-{RUN}")
+    old = article("Old popular", f"old-pop-{RUN}", hours=24 * 40,
+                  tags=[(pop1, "manual"), (pop2, "manual"), (rare, "manual")])
+    newer = [article(f"Pop {k}", f"pop-{k}-{RUN}", hours=48 + k,
+                     tags=[(pop1 if k % 2 else pop2, "manual")]) for k in range(110)]
+    reader = article("Pop reader", f"pop-reader-{RUN}", tags=[(pop1, "manual"), (pop2, "manual")])
+    both = article("Rare reader", f"rare-reader-{RUN}",
+                   tags=[(pop1, "manual"), (pop2, "manual"), (rare, "manual")])
+    try:
+        _, _, obj = get(f"/api/articles/{reader}")
+        rel = [r["id"] for r in obj["related"]]
+        tap.check("related: only each tag's 50 newest articles are candidates",
+                  len(rel) == 5 and old not in rel, rel)
+        _, _, obj = get(f"/api/articles/{both}")
+        rel = [r["id"] for r in obj["related"]]
+        tap.check("related: an older article sharing a rarer tag too ranks first",
+                  rel[:1] == [old], rel)
+    finally:
+        q("DELETE FROM articles WHERE id IN (" +
+          ",".join(map(str, [old, reader, both] + newer)) + ")")
+        q(f"DELETE FROM tags WHERE id IN ({pop1}, {pop2}, {rare})")
+
+
 def test_hot():
     status, _, obj = get("/api/articles/hot")
     views = [it["view_count"] for it in obj["items"]]
@@ -551,7 +579,8 @@ def test_bad_limit():
 
 try:
     for t in (test_list, test_filters, test_paging, test_cursor_filters, test_get,
-              test_prev_next, test_related, test_hot, test_views, test_categories, test_tags,
+              test_prev_next, test_related, test_related_bounded, test_hot, test_views,
+              test_categories, test_tags,
               test_quote, test_q, test_hostile, test_bad_limit):
         tap.run(t)
 finally:
