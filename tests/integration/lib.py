@@ -11,7 +11,9 @@ import hmac
 import http.client
 import json
 import os
+import secrets
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -89,12 +91,30 @@ def migrate(env=None, sql_dir=None):
                           timeout=60)
 
 
+def migrate_or_done(env=None, name="migrate the test database"):
+    """Applies the migrations (migrate); when they fail, one failed check, name,
+    and the end of the test file (tap.done)."""
+    mig = migrate(env)
+    if mig.returncode != 0:
+        tap.check(name, False, mig.stderr)
+        tap.done()
+
+
 def fresh_database(name):
     """Drops and creates database name on the test cluster; its DATABASE_URL.
     Test files that need data of their own (counts, rate limits) use one."""
     psql(f'DROP DATABASE IF EXISTS "{name}"')
     psql(f'CREATE DATABASE "{name}"')
     return DATABASE_URL.replace("/app?", f"/{name}?")
+
+
+def drop_database(name, force=False):
+    """Clean-up at the end of a file: DROP DATABASE IF EXISTS name (WITH (FORCE)
+    when force), a failure ignored."""
+    try:
+        psql(f'DROP DATABASE IF EXISTS "{name}"' + (" WITH (FORCE)" if force else ""))
+    except RuntimeError:
+        pass
 
 
 def psql(sql, url=None):
@@ -134,6 +154,52 @@ def forge(payload, key=SECRET):
 def token_fields(token):
     """kind, session, subject, expiry of a token (no MAC check)."""
     return unb64url(token.split(".")[0]).decode().split(".")
+
+
+def mint(kind, session, subject, expires, key=SECRET):
+    """A token as auth.h defines it: kind "a" (admin) or "w" (WeChat user),
+    session id, subject (user id), expiry (Unix seconds), signed with key."""
+    return forge(f"{kind}.{session}.{subject}.{expires}", key)
+
+
+def sign_cursor(payload):
+    """A cursor as cursor.h defines it, signed with the test APP_SECRET."""
+    mac = hmac.new(SECRET.encode(), payload.encode(), hashlib.sha256).digest()[:16]
+    return b64url(payload.encode()) + "." + b64url(mac)
+
+
+def app_user(url, openid, nickname=None, quota_bytes=None, quota_photos=None):
+    """(user id, auth headers) of a new WeChat user in database url: an app_users
+    row (nickname and quotas when given), a session of it live for an hour
+    (app_sessions row) and a bearer token for that session."""
+    cols = {"openid": lit(openid)}
+    if nickname is not None:
+        cols["nickname"] = lit(nickname)
+    if quota_bytes:
+        cols["quota_bytes"] = str(quota_bytes)
+    if quota_photos:
+        cols["quota_photos"] = str(quota_photos)
+    uid = int(psql(f"INSERT INTO app_users ({', '.join(cols)}) VALUES"
+                   f" ({', '.join(cols.values())}) RETURNING id", url=url))
+    session = secrets.token_hex(16)
+    psql(f"INSERT INTO app_sessions (id, user_id, expires_at) VALUES ('{session}', {uid},"
+         " now() + interval '1 hour')", url=url)
+    return uid, {"Authorization": "Bearer " + mint("w", session, uid, int(time.time()) + 3600)}
+
+
+def admin_session(url, username):
+    """A new admin (admin_users row; a placeholder hash, it never logs in) with a
+    session live for an hour (admin_sessions row) in database url:
+    (admin id, session id, expiry in Unix seconds, bearer token)."""
+    admin_id = int(psql("INSERT INTO admin_users (username, password_hash) VALUES"
+                        f" ({lit(username)},"
+                        " '$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$notused') RETURNING id",
+                        url=url))
+    session = secrets.token_hex(16)
+    expires = int(time.time()) + 3600
+    psql(f"INSERT INTO admin_sessions (id, user_id, expires_at) VALUES ('{session}',"
+         f" {admin_id}, to_timestamp({expires}))", url=url)
+    return admin_id, session, expires, mint("a", session, admin_id, expires)
 
 
 def pg_stop():
@@ -223,6 +289,27 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+SAN_MARKERS = ("Sanitizer", "runtime error")
+# Only the reports themselves (a log may name a sanitizer otherwise).
+SAN_ERRORS = ("ERROR: AddressSanitizer", "runtime error", "LeakSanitizer")
+
+
+def sanitizer_clean(log, markers=SAN_MARKERS):
+    """Whether log (a process's stderr) holds none of markers: no sanitizer report."""
+    return all(m not in log for m in markers)
+
+
+def stop_clean(server, name="server exits cleanly on SIGTERM", san="no sanitizer reports",
+               tail=3000, markers=SAN_MARKERS):
+    """Stops server (SIGTERM) with two checks: name, that it exits 0, and san,
+    that its log has no sanitizer report (sanitizer_clean). Returns the log."""
+    rc = server.stop()
+    tap.eq(name, rc, 0)
+    log = server.log()
+    tap.check(san, sanitizer_clean(log, markers), log[-tail:])
+    return log
 
 
 def is_error(obj, code=None, field=None):
@@ -320,12 +407,75 @@ def log_text(log, tail=2000):
     return log.read()[-tail:]
 
 
+def put_store_object(store, key, data, ctype="image/jpeg"):
+    """Writes an object in the file:// store's layout (shared/src/store.c): the
+    bytes at store/<key>, its metadata at store/.meta/<key>."""
+    path = os.path.join(store, key)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    meta = os.path.join(store, ".meta", key)
+    os.makedirs(os.path.dirname(meta), exist_ok=True)
+    with open(meta, "w") as f:
+        json.dump({"size": len(data), "etag": hashlib.md5(data).hexdigest(),
+                   "content_type": ctype, "ino": os.stat(path).st_ino}, f)
+
+
+def jpeg_size(data):
+    """(width, height) from a JPEG's SOF marker, or None."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 9 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        m = data[i + 1]
+        seglen = struct.unpack(">H", data[i + 2:i + 4])[0]
+        if 0xC0 <= m <= 0xCF and m not in (0xC4, 0xC8, 0xCC):
+            h, w = struct.unpack(">HH", data[i + 5:i + 9])
+            return w, h
+        i += 2 + seglen
+    return None
+
+
+def tiff_ifd(entries, start):
+    """One little-endian TIFF (EXIF) IFD at offset start, its (tag, type, count,
+    value bytes) entries sorted; values over 4 bytes follow it. Its next-IFD
+    field is 0."""
+    entries = sorted(entries)
+    data_off = start + 2 + 12 * len(entries) + 4
+    head, data = struct.pack("<H", len(entries)), b""
+    for tag, typ, count, val in entries:
+        if len(val) <= 4:
+            head += struct.pack("<HHI", tag, typ, count) + val.ljust(4, b"\0")
+        else:
+            head += struct.pack("<HHII", tag, typ, count, data_off + len(data))
+            data += val + (b"\0" if len(val) % 2 else b"")
+    return head + b"\0\0\0\0" + data
+
+
+def ascii_tag(tag, s):
+    """A TIFF ASCII entry (type 2, NUL-terminated) for tiff_ifd."""
+    v = s.encode() + b"\0"
+    return (tag, 2, len(v), v)
+
+
 def resp_header(resp, name):
     """A header of a response event (its "headers" object), any case; None if absent."""
     for k, v in (resp.get("headers") or {}).items():
         if k.lower() == name.lower():
             return v
     return None
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server with daemon handler threads that does not print
+    a client that went away (e.g. a long poll whose process was killed on purpose)."""
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 class RuntimeAPI:
@@ -408,15 +558,7 @@ class RuntimeAPI:
                 else:
                     self.reply(202, b'{"status":"OK"}')
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                # A long poll whose client went away (killed on purpose).
-                if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-                    super().handle_error(request, client_address)
-
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
@@ -107,14 +107,7 @@ class WeChat:
                     ans["session_key"] = key
                 self.reply(200, json.dumps(ans, ensure_ascii=False))
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-                    super().handle_error(request, client_address)
-
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = lib.QuietHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -128,10 +121,7 @@ class WeChat:
         self.server.server_close()
 
 
-mig = lib.migrate(lib.fn_env(DATABASE_URL=URL))
-if mig.returncode != 0:
-    tap.check("migrate the test database", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(lib.fn_env(DATABASE_URL=URL))
 
 wx = WeChat()
 # LOG_LEVEL=debug: whatever the function logs, session_key must not be in it.
@@ -491,11 +481,8 @@ try:
               test_bad_config):
         tap.run(t)
 finally:
-    rc = srv.stop()
-    tap.eq("the auth server stops cleanly (no sanitizer report)", rc, 0)
-    log = srv.log()
-    tap.check("no sanitizer report in the server log",
-              "Sanitizer" not in log and "runtime error" not in log, log[-2000:])
+    log = lib.stop_clean(srv, "the auth server stops cleanly (no sanitizer report)",
+                         "no sanitizer report in the server log", tail=2000)
     tap.check("WeChat handed out session keys during the run", len(wx.session_keys) >= 5,
               len(wx.session_keys))
     blob = b"".join(bodies)
@@ -509,8 +496,5 @@ finally:
               SECRET not in log and urllib.parse.quote(SECRET, safe="") not in log and
               ODD_CODE not in log and "code-1" not in log, log[-2000:])
     wx.close()
-    try:
-        lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    except RuntimeError:
-        pass
+    lib.drop_database(DB_NAME)
 tap.done()

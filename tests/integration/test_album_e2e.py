@@ -108,25 +108,6 @@ class WeChat:
 W, H = 1600, 1200
 
 
-def ifd(entries, start):
-    """One little-endian TIFF IFD at offset start; values over 4 bytes follow it."""
-    entries = sorted(entries)
-    data_off = start + 2 + 12 * len(entries) + 4
-    head, data = struct.pack("<H", len(entries)), b""
-    for tag, typ, count, val in entries:
-        if len(val) <= 4:
-            head += struct.pack("<HHI", tag, typ, count) + val.ljust(4, b"\0")
-        else:
-            head += struct.pack("<HHII", tag, typ, count, data_off + len(data))
-            data += val + (b"\0" if len(val) % 2 else b"")
-    return head + b"\0\0\0\0" + data
-
-
-def ascii_tag(tag, s):
-    v = s.encode() + b"\0"
-    return (tag, 2, len(v), v)
-
-
 def make_jpeg():
     """W x H from cjpeg (top half red, bottom half blue) with an Exif APP1:
     Make, Model and Orientation 6 (rotate 90 degrees clockwise to view)."""
@@ -135,28 +116,11 @@ def make_jpeg():
                                                  for y in range(H))
     jpeg = subprocess.run(["cjpeg", "-quality", "85"], input=ppm, capture_output=True,
                           check=True).stdout
-    tiff = b"II*\0" + struct.pack("<I", 8) + ifd(
-        [ascii_tag(0x010F, "Canon"), ascii_tag(0x0110, "Canon EOS R5"),
+    tiff = b"II*\0" + struct.pack("<I", 8) + lib.tiff_ifd(
+        [lib.ascii_tag(0x010F, "Canon"), lib.ascii_tag(0x0110, "Canon EOS R5"),
          (0x0112, 3, 1, struct.pack("<H", 6))], 8)
     body = b"Exif\0\0" + tiff
     return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
-
-
-def jpeg_size(data):
-    """(width, height) from a JPEG's SOF marker, or None."""
-    if data[:2] != b"\xff\xd8":
-        return None
-    i = 2
-    while i + 9 <= len(data):
-        if data[i] != 0xFF:
-            return None
-        m = data[i + 1]
-        seglen = struct.unpack(">H", data[i + 2:i + 4])[0]
-        if 0xC0 <= m <= 0xCF and m not in (0xC4, 0xC8, 0xCC):
-            h, w = struct.unpack(">HH", data[i + 5:i + 9])
-            return w, h
-        i += 2 + seglen
-    return None
 
 
 def pixel(data, fx, fy):
@@ -239,15 +203,8 @@ def flow(be, wx):
     try:
         steps(be, t, gw, db_url)
     finally:
-        rc = gw.stop()
-        tap.eq(f"{t} gateway exits 0", rc, 0)
-        log = gw.log()
-        tap.check(f"{t} no sanitizer reports", "Sanitizer" not in log
-                  and "runtime error" not in log, log[-3000:])
-        try:
-            lib.psql(f'DROP DATABASE IF EXISTS "album_e2e_{be.name}_{RUN}"')
-        except RuntimeError:
-            pass
+        lib.stop_clean(gw, f"{t} gateway exits 0", f"{t} no sanitizer reports")
+        lib.drop_database(f"album_e2e_{be.name}_{RUN}")
 
 
 def steps(be, t, gw, db_url):
@@ -348,9 +305,9 @@ def steps(be, t, gw, db_url):
     if items:
         st, hd, thumb = fetch("GET", items[0]["thumb_url"] or "")
         tap.check(f"{t} thumb_url downloads a 320x320 JPEG",
-                  st == 200 and jpeg_size(thumb) == (320, 320), (st, thumb[:200]))
+                  st == 200 and lib.jpeg_size(thumb) == (320, 320), (st, thumb[:200]))
         st, hd, disp = fetch("GET", items[0]["display_url"] or "")
-        size = jpeg_size(disp) if st == 200 else None
+        size = lib.jpeg_size(disp) if st == 200 else None
         tap.check(f"{t} display_url downloads a portrait JPEG, long edge 1280",
                   size is not None and max(size) == 1280 and size[0] < size[1], (st, size))
         if size:
@@ -371,7 +328,7 @@ def steps(be, t, gw, db_url):
     if found:
         st, _, thumb = fetch("GET", obj["items"][0]["thumb_url"] or "")
         tap.check(f"{t} the search result's thumbnail downloads",
-                  st == 200 and jpeg_size(thumb) == (320, 320), st)
+                  st == 200 and lib.jpeg_size(thumb) == (320, 320), st)
     st, _, obj = call("GET", "/api/photos/search?tag=" + urllib.parse.quote("古建筑"), None, A)
     tap.check(f"{t} search by tag finds it", st == 200
               and [x["id"] for x in obj["items"]] == [pid], (st, obj))
@@ -388,7 +345,7 @@ def steps(be, t, gw, db_url):
     if shown:
         st, _, thumb = fetch("GET", pub["photos"][0]["thumb_url"] or "")
         tap.check(f"{t} the share's thumbnail URL downloads",
-                  st == 200 and jpeg_size(thumb) == (320, 320), st)
+                  st == 200 and lib.jpeg_size(thumb) == (320, 320), st)
     st, hdrs, page = gw.request("GET", share["url"])
     page = page.decode("utf-8", "replace")
     imgs = re.findall(r'<img src="([^"]+)"', page)
@@ -398,7 +355,7 @@ def steps(be, t, gw, db_url):
     if imgs:
         st, _, thumb = fetch("GET", html.unescape(imgs[0]))
         tap.check(f"{t} the page's thumbnail downloads",
-                  st == 200 and jpeg_size(thumb) == (320, 320), st)
+                  st == 200 and lib.jpeg_size(thumb) == (320, 320), st)
 
     matrix(t, call, B, aid, pid, share, db_url)
 

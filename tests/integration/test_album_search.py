@@ -5,18 +5,15 @@ state ready with their hash, colour, dates, texts and tags, so the triggers
 of sql/008_photo_search.sql are what keeps the index, and the C query
 tokeniser must agree with them. Two users: B never sees A's photos, and no
 one sees trashed or unfinished photos."""
-import hashlib
-import hmac
 import os
 import secrets
 import shutil
 import sys
-import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import b64url, tap  # noqa: E402
+from lib import tap  # noqa: E402
 
 DB_NAME = f"album_search_{os.getpid()}"
 URL = lib.fresh_database(DB_NAME)
@@ -38,26 +35,13 @@ def new_id():
     return secrets.token_urlsafe(16)  # 22 characters of base64url
 
 
-mig = lib.migrate(ENV)
-if mig.returncode != 0:
-    tap.check("migrate the test database", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(ENV)
 
 
 # ---- users, sessions, tokens (auth.h: "w.<session>.<user id>.<exp>") ----
 
-def user(openid):
-    uid = int(q(f"INSERT INTO app_users (openid) VALUES ({lit(openid)}) RETURNING id"))
-    session = secrets.token_hex(16)
-    q(f"INSERT INTO app_sessions (id, user_id, expires_at) VALUES"
-      f" ({lit(session)}, {uid}, now() + interval '1 hour')")
-    payload = f"w.{session}.{uid}.{int(time.time()) + 3600}".encode()
-    mac = hmac.new(lib.SECRET.encode(), b"tok1." + payload, hashlib.sha256).digest()
-    return uid, {"Authorization": "Bearer " + b64url(payload) + "." + b64url(mac)}
-
-
-A, AUTH_A = user(f"search-a-{os.getpid()}")
-B, AUTH_B = user(f"search-b-{os.getpid()}")
+A, AUTH_A = lib.app_user(URL, f"search-a-{os.getpid()}")
+B, AUTH_B = lib.app_user(URL, f"search-b-{os.getpid()}")
 
 
 def album(owner, name):

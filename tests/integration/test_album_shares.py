@@ -6,7 +6,6 @@ a public endpoint that shows exactly what is shared: the album's ready
 photos not in the trash, never another album's, never the owner, with
 short-lived URLs, cursor-paged."""
 import hashlib
-import hmac
 import json
 import os
 import re
@@ -36,21 +35,11 @@ def new_id():
     return b64url(secrets.token_bytes(16))
 
 
-mig = lib.migrate(ENV)
-if mig.returncode != 0:
-    tap.check("migrate", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(ENV, name="migrate")
 
 
 def user(name):
-    uid = int(q(f"INSERT INTO app_users (openid) VALUES ({lit(f'sh-{RUN}-{name}')})"
-                " RETURNING id"))
-    session = secrets.token_hex(16)
-    q(f"INSERT INTO app_sessions (id, user_id, expires_at) VALUES ('{session}', {uid},"
-      " now() + interval '1 hour')")
-    payload = f"w.{session}.{uid}.{int(time.time()) + 3600}".encode()
-    mac = hmac.new(lib.SECRET.encode(), b"tok1." + payload, hashlib.sha256).digest()
-    return uid, {"Authorization": "Bearer " + b64url(payload) + "." + b64url(mac)}
+    return lib.app_user(URL, f"sh-{RUN}-{name}")
 
 
 def album(uid, name, desc=""):
@@ -326,13 +315,6 @@ try:
               test_revoke_and_list, test_authorisation):
         tap.run(t)
 finally:
-    rc = SRV.stop()
-    tap.eq("server exits cleanly on SIGTERM", rc, 0)
-    log = SRV.log()
-    tap.check("no sanitizer reports", "Sanitizer" not in log and "runtime error" not in log,
-              log[-3000:])
-    try:
-        lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    except RuntimeError:
-        pass
+    lib.stop_clean(SRV)
+    lib.drop_database(DB_NAME)
 tap.done()

@@ -7,8 +7,6 @@ objects rejected and deleted), quotas on bytes and count (422 quota_exceeded,
 nothing stored), direct uploads (raw and multipart; wrong magic number 415,
 empty 422, too large 413) and ownership (B cannot upload into A's album or
 complete A's photo). After each refusal no row and no object is left over."""
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -105,25 +103,15 @@ ENV = lib.fn_env(DATABASE_URL=URL, STORAGE_URL="file://" + STORE,
                  GATEWAY_PUBLIC_URL="http://gw.test:8080",
                  AWS_ENDPOINT_URL_LAMBDA=LAMBDA.url, AWS_REGION=None, AWS_ACCESS_KEY_ID=None,
                  AWS_SECRET_ACCESS_KEY=None, ALBUM_DIRECT_MAX=DIRECT_MAX)
-mig = lib.migrate(ENV)
-if mig.returncode != 0:
-    tap.check("migrate", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(ENV, name="migrate")
 
 
 # ---- users, albums ----
 
 def user(name, quota_bytes=None, quota_photos=None):
     """(user id, auth headers) for a new WeChat user with a live session."""
-    uid = int(q("INSERT INTO app_users (openid, quota_bytes, quota_photos) VALUES"
-                f" ({lit(f'up-{RUN}-{name}')}, {quota_bytes or 'NULL'},"
-                f" {quota_photos or 'NULL'}) RETURNING id"))
-    session = secrets.token_hex(16)
-    q(f"INSERT INTO app_sessions (id, user_id, expires_at) VALUES ('{session}', {uid},"
-      " now() + interval '1 hour')")
-    payload = f"w.{session}.{uid}.{int(time.time()) + 3600}".encode()
-    mac = hmac.new(lib.SECRET.encode(), b"tok1." + payload, hashlib.sha256).digest()
-    return uid, {"Authorization": "Bearer " + b64url(payload) + "." + b64url(mac)}
+    return lib.app_user(URL, f"up-{RUN}-{name}", quota_bytes=quota_bytes,
+                        quota_photos=quota_photos)
 
 
 def album(uid, name):
@@ -524,17 +512,10 @@ try:
               test_direct_store_failure):
         tap.run(t)
 finally:
-    rc = SRV.stop()
-    tap.eq("server exits cleanly on SIGTERM", rc, 0)
-    log = SRV.log()
-    tap.check("no sanitizer reports", "Sanitizer" not in log and "runtime error" not in log,
-              log[-3000:])
+    lib.stop_clean(SRV)
     LAMBDA.close()
     shutil.rmtree(os.path.dirname(STORE), ignore_errors=True)
-    try:
-        lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    except RuntimeError:
-        pass
+    lib.drop_database(DB_NAME)
 
 # ALBUM_MAX_UPLOAD is read at cold start: a bad value stops the function there.
 for bad in ("lots", "0"):

@@ -1,8 +1,6 @@
 """The articles function in HTTP mode against a real PostgreSQL: public list
 with keyset paging, one article, health, and behaviour while the database is
 down and after it comes back."""
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -34,17 +32,11 @@ def insert(title, slug, status, when, body_md="", body_html="", summary=""):
                  f" {lit(body_md)}, {lit(body_html)}, {lit(summary)}) RETURNING id"))
 
 
-def sign(payload):
-    """A cursor as cursor.h defines it, signed with the test APP_SECRET."""
-    mac = hmac.new(lib.SECRET.encode(), payload.encode(), hashlib.sha256).digest()[:16]
-    return b64url(payload.encode()) + "." + b64url(mac)
+sign = lib.sign_cursor
 
 
 # ---- data ----
-mig = lib.migrate(ENV)
-if mig.returncode != 0:
-    tap.check("migrate the test database", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(ENV)
 
 visible = []  # (hours ago, id), to sort like the API should
 for i in range(1, 8):
@@ -273,9 +265,5 @@ try:
               test_database_down_and_back):
         tap.run(t)
 finally:
-    rc = srv.stop()
-    tap.eq("server exits cleanly on SIGTERM", rc, 0)
-    log = srv.log()
-    tap.check("no sanitizer reports", "Sanitizer" not in log and "runtime error" not in log,
-              log[-3000:])
+    lib.stop_clean(srv)
 tap.done()

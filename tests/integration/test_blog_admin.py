@@ -9,8 +9,6 @@ The admin's token is minted here exactly as auth.h specifies (HMAC-SHA256
 with APP_SECRET over "tok1." payload) for a session row inserted with psql,
 so this file does not depend on the auth function."""
 import datetime
-import hashlib
-import hmac
 import os
 import re
 import secrets
@@ -19,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import b64url, lit, tap  # noqa: E402
+from lib import lit, tap  # noqa: E402
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 U = secrets.token_hex(3)  # unique per run, for names and slugs
@@ -32,13 +30,6 @@ ENV = lib.fn_env(DATABASE_URL=URL)
 def q(sql):
     """psql on the test database (setup and checks only; stdin for big SQL)."""
     return lib.psql(sql, url=URL)
-
-
-def mint(session, subject, expires, kind="a", secret=lib.SECRET):
-    """A token as auth.h defines it."""
-    payload = f"{kind}.{session}.{subject}.{expires}"
-    mac = hmac.new(secret.encode(), b"tok1." + payload.encode(), hashlib.sha256).digest()
-    return b64url(payload.encode()) + "." + b64url(mac)
 
 
 def iso(dt):
@@ -58,19 +49,9 @@ def now_utc():
 
 
 # ---- set-up: schema, an admin with a session, the server ----
-mig = lib.migrate(ENV)
-if mig.returncode != 0:
-    tap.check("migrate the test database", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(ENV)
 
-ADMIN_ID = int(q("INSERT INTO admin_users (username, password_hash) VALUES"
-                 f" ('writer_{U}', '$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$notused')"
-                 " RETURNING id"))
-SESSION = secrets.token_hex(16)
-EXPIRES = int(time.time()) + 3600
-q(f"INSERT INTO admin_sessions (id, user_id, expires_at) VALUES ({lit(SESSION)}, {ADMIN_ID},"
-  f" to_timestamp({EXPIRES}))")
-TOKEN = mint(SESSION, ADMIN_ID, EXPIRES)
+ADMIN_ID, SESSION, EXPIRES, TOKEN = lib.admin_session(URL, f"writer_{U}")
 AUTH = {"Authorization": "Bearer " + TOKEN}
 
 srv = lib.Server("articles", env=ENV)
@@ -116,10 +97,10 @@ def test_anonymous():
         status, hdrs, obj = api(method, path, body, auth=False)
         tap.check(f"anonymous {method} {path.replace(str(aid), '{id}')}: 401 unauthorized",
                   status == 401 and lib.is_error(obj, "unauthorized"), (status, obj))
-    bad = [("a forged MAC", mint(SESSION, ADMIN_ID, EXPIRES, secret="not-the-secret")),
-           ("an expired token", mint(SESSION, ADMIN_ID, int(time.time()) - 10)),
-           ("an unknown session", mint(secrets.token_hex(16), ADMIN_ID, EXPIRES)),
-           ("a WeChat user's token", mint(SESSION, ADMIN_ID, EXPIRES, kind="w"))]
+    bad = [("a forged MAC", lib.mint("a", SESSION, ADMIN_ID, EXPIRES, key="not-the-secret")),
+           ("an expired token", lib.mint("a", SESSION, ADMIN_ID, int(time.time()) - 10)),
+           ("an unknown session", lib.mint("a", secrets.token_hex(16), ADMIN_ID, EXPIRES)),
+           ("a WeChat user's token", lib.mint("w", SESSION, ADMIN_ID, EXPIRES))]
     for what, tok in bad:
         status, _, obj = srv.json("PUT", f"/api/articles/{aid}", {"title": "Taken over"},
                                   {"Authorization": "Bearer " + tok})
@@ -582,13 +563,6 @@ try:
               test_validation, test_rollback, test_sql_metacharacters, test_list_paging):
         tap.run(t)
 finally:
-    rc = srv.stop()
-    tap.eq("server exits cleanly on SIGTERM", rc, 0)
-    log = srv.log()
-    tap.check("no sanitizer reports", "Sanitizer" not in log and "runtime error" not in log,
-              log[-3000:])
-    try:
-        lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    except RuntimeError:
-        pass
+    lib.stop_clean(srv)
+    lib.drop_database(DB_NAME)
 tap.done()

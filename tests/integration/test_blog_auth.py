@@ -44,10 +44,7 @@ def ip_key(ip):
     return "ip:" + hmac.new(lib.SECRET.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
-mig = lib.migrate(ENV)
-if mig.returncode != 0:
-    tap.check("migrate the test database", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(ENV)
 
 
 # ---- the admin tool -----------------------------------------------------------
@@ -605,12 +602,9 @@ for t in (test_login_ok, test_wrong_password, test_validation, test_sql_metachar
           test_invoke_event, test_password_reset):
     tap.run(t)
 
-rc = srv.stop()
-tap.eq("the auth server stops cleanly (no sanitizer report)", rc, 0)
-log = srv.log()
-tap.check("no sanitizer report in the server log",
-          "ERROR: AddressSanitizer" not in log and "runtime error" not in log
-          and "LeakSanitizer" not in log, log[-2000:])
+log = lib.stop_clean(srv, "the auth server stops cleanly (no sanitizer report)",
+                     "no sanitizer report in the server log", tail=2000,
+                     markers=lib.SAN_ERRORS)
 tap.check("no password in the server log",
           "alice-pass-1" not in log and (not ROOT_PW or ROOT_PW not in log))
 tap.done()

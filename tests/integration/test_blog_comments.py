@@ -15,7 +15,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import b64url, lit, tap  # noqa: E402
+from lib import lit, tap  # noqa: E402
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 PUBLIC_KEYS = {"id", "parent_id", "author_name", "content", "created_at", "admin_reply",
@@ -24,10 +24,7 @@ RUN = f"{os.getpid()}-{int(time.time())}"
 
 
 # ---- data ----
-mig = lib.migrate()
-if mig.returncode != 0:
-    tap.check("migrate", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(name="migrate")
 
 
 def article(name, status, when):
@@ -50,16 +47,10 @@ ADMIN_ID = int(lib.psql("INSERT INTO admin_users (username, password_hash) VALUE
                         " RETURNING id"))
 
 
-def mint(session, admin_id, exp):
-    payload = f"a.{session}.{admin_id}.{exp}".encode()
-    mac = hmac.new(lib.SECRET.encode(), b"tok1." + payload, hashlib.sha256).digest()
-    return b64url(payload) + "." + b64url(mac)
-
-
 SESSION = secrets.token_hex(16)
 lib.psql("INSERT INTO admin_sessions (id, user_id, expires_at) VALUES"
          f" ('{SESSION}', {ADMIN_ID}, now() + interval '1 hour')")
-TOKEN = mint(SESSION, ADMIN_ID, int(time.time()) + 3600)
+TOKEN = lib.mint("a", SESSION, ADMIN_ID, int(time.time()) + 3600)
 AUTH = {"Authorization": "Bearer " + TOKEN}
 
 # Every client gets its own address unless a test says otherwise, so the
@@ -540,8 +531,9 @@ def test_admin_requires_auth():
         "garbage token": {"Authorization": "Bearer nope"},
         "wrong key": {"Authorization": "Bearer " + TOKEN[:-2] + ("AA" if TOKEN[-2:] != "AA"
                                                                   else "BB")},
-        "unknown session": {"Authorization": "Bearer " + mint(secrets.token_hex(16), ADMIN_ID,
-                                                               int(time.time()) + 3600)},
+        "unknown session": {"Authorization": "Bearer " + lib.mint("a", secrets.token_hex(16),
+                                                                  ADMIN_ID,
+                                                                  int(time.time()) + 3600)},
     }
     marker = comment(PUB, f"untouched by anonymous {RUN}")
     for who, hdrs in bad_tokens.items():
@@ -611,10 +603,6 @@ try:
               test_missing_comment_writes):
         tap.run(t)
 finally:
-    code = SRV.stop()
-    tap.eq("comments exits cleanly (no sanitizer reports)", code, 0)
-    log = SRV.log()
-    tap.check("no sanitizer report in the log",
-              "ERROR: AddressSanitizer" not in log and "runtime error" not in log
-              and "LeakSanitizer" not in log, log[-2000:])
+    lib.stop_clean(SRV, "comments exits cleanly (no sanitizer reports)",
+                   "no sanitizer report in the log", tail=2000, markers=lib.SAN_ERRORS)
 tap.done()

@@ -5,7 +5,6 @@ template's routes. An admin logs in (auth), writes and publishes an article
 in the list, by slug, in search and in the RSS feed, comments (comments),
 the admin approves and replies, the reader sees the thread; the nlp
 function answers; and the cookie session needs its CSRF token for writes."""
-import json
 import os
 import subprocess
 import sys
@@ -107,10 +106,7 @@ try:
     st, _, _ = call("POST", "/api/articles", {"title": "After logout", "body_md": "x"}, bearer)
     tap.eq("the revoked token no longer writes", st, 401)
 finally:
-    rc = gw.stop()
+    gw.stop()
     lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-tap.eq("gateway exits 0", rc, 0)
-log = gw.log()
-tap.check("no sanitizer reports", "Sanitizer" not in log and "runtime error" not in log,
-          log[-2000:])
+lib.stop_clean(gw, "gateway exits 0", tail=2000)  # stopped above: its exit status and log
 tap.done()

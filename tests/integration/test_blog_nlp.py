@@ -44,10 +44,7 @@ def terms(obj):
     return [k["term"] for k in obj["keywords"]]
 
 
-mig = lib.migrate(ENV)
-if mig.returncode != 0:
-    tap.check("migrate the test database", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(ENV)
 
 srv = lib.Server("nlp", env=ENV)
 
@@ -182,8 +179,7 @@ def test_without_db():
     finally:
         down.stop()
         log = down.log()
-        tap.check("no database: no sanitizer reports",
-                  "Sanitizer" not in log and "runtime error" not in log, log[-3000:])
+        tap.check("no database: no sanitizer reports", lib.sanitizer_clean(log), log[-3000:])
 
 
 try:
@@ -191,13 +187,6 @@ try:
               test_corpus_df, test_without_db):
         tap.run(t)
 finally:
-    rc = srv.stop()
-    tap.eq("server exits cleanly on SIGTERM", rc, 0)
-    log = srv.log()
-    tap.check("no sanitizer reports", "Sanitizer" not in log and "runtime error" not in log,
-              log[-3000:])
-    try:
-        lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    except RuntimeError:
-        pass
+    lib.stop_clean(srv)
+    lib.drop_database(DB_NAME)
 tap.done()

@@ -4,15 +4,13 @@ fingerprints, one article by id and by (Chinese) slug with tags, prev/next and
 related, hot, view counting, categories, the tag cloud, the quote of the day,
 drafts and future articles invisible everywhere, and hostile parameters."""
 import datetime
-import hashlib
-import hmac
 import os
 import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
-from lib import b64url, tap  # noqa: E402
+from lib import tap  # noqa: E402
 
 RUN = os.getpid()
 DB_NAME = f"blog_public_{RUN}"
@@ -67,16 +65,11 @@ def order_key(aid):
     return (-us, -aid)
 
 
-def sign(payload):
-    mac = hmac.new(lib.SECRET.encode(), payload.encode(), hashlib.sha256).digest()[:16]
-    return b64url(payload.encode()) + "." + b64url(mac)
+sign = lib.sign_cursor
 
 
 # ---- data ----
-mig = lib.migrate(ENV)
-if mig.returncode != 0:
-    tap.check("migrate the test database", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(ENV)
 
 CAT_A = category(f"Tech {RUN}", f"tech-{RUN}", 2)
 CAT_B = category(f"生活 {RUN}", f"生活-{RUN}", 1)
@@ -584,15 +577,8 @@ try:
               test_quote, test_q, test_hostile, test_bad_limit):
         tap.run(t)
 finally:
-    rc = srv.stop()
-    tap.eq("server exits cleanly on SIGTERM", rc, 0)
-    log = srv.log()
-    tap.check("no sanitizer reports", "Sanitizer" not in log and "runtime error" not in log,
-              log[-3000:])
-    try:
-        lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    except RuntimeError:
-        pass
+    lib.stop_clean(srv)
+    lib.drop_database(DB_NAME)
 
 # The function's own variables are read at cold start: a bad one stops it
 # there, naming the variable.

@@ -102,16 +102,10 @@ def main():
                   steps == STEPS and plan and rc == 0,
                   f"steps {steps} of {STEPS}, plan line {plan}, exit {rc}\n{err[-1500:]}")
     finally:
-        rc = gw.stop()
-        try:
-            lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        except RuntimeError:
-            pass
+        gw.stop()
+        lib.drop_database(DB_NAME, force=True)
         shutil.rmtree(work, ignore_errors=True)
-    tap.eq("gateway exits 0", rc, 0)
-    log = gw.log()
-    tap.check("no sanitizer reports", "Sanitizer" not in log and "runtime error" not in log,
-              log[-3000:])
+    lib.stop_clean(gw, "gateway exits 0")  # stopped above: its exit status and log
 
 
 tap.run(main)

@@ -11,14 +11,11 @@ on a wrong one); expired, revoked and unknown links are the HTML 404 page;
 the headers (CSP without inline script, no-referrer, no-store, nosniff) and
 the noindex / Open Graph meta; the page's image URLs download through the
 gateway's /storage/; ?cursor= pages with a "More photos" link."""
-import hashlib
-import hmac
 import html
 import os
 import secrets
 import subprocess
 import sys
-import time
 import urllib.parse
 from html.parser import HTMLParser
 
@@ -88,21 +85,11 @@ class Page(HTMLParser):
         return None
 
 
-mig = lib.migrate(ENV)
-if mig.returncode != 0:
-    tap.check("migrate", False, mig.stderr)
-    tap.done()
+lib.migrate_or_done(ENV, name="migrate")
 
 
 def user(name):
-    uid = int(q(f"INSERT INTO app_users (openid) VALUES ({lit(f'sp-{RUN}-{name}')})"
-                " RETURNING id"))
-    session = secrets.token_hex(16)
-    q(f"INSERT INTO app_sessions (id, user_id, expires_at) VALUES ('{session}', {uid},"
-      " now() + interval '1 hour')")
-    payload = f"w.{session}.{uid}.{int(time.time()) + 3600}".encode()
-    mac = hmac.new(lib.SECRET.encode(), b"tok1." + payload, hashlib.sha256).digest()
-    return uid, {"Authorization": "Bearer " + b64url(payload) + "." + b64url(mac)}
+    return lib.app_user(URL, f"sp-{RUN}-{name}")
 
 
 def album(uid, name, desc=""):
@@ -411,13 +398,6 @@ try:
     for t in (test_album_page, test_escaping, test_password, test_gone, test_photo_page):
         tap.run(t)
 finally:
-    rc = GW.stop()
-    tap.eq("gateway exits cleanly on SIGTERM", rc, 0)
-    log = GW.log()
-    tap.check("no sanitizer reports", "Sanitizer" not in log and "runtime error" not in log,
-              log[-3000:])
-    try:
-        lib.psql(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-    except RuntimeError:
-        pass
+    lib.stop_clean(GW, "gateway exits cleanly on SIGTERM")
+    lib.drop_database(DB_NAME)
 tap.done()
